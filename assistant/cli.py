@@ -1,0 +1,178 @@
+"""``has-assistant`` command line: a thin shell over the pipeline modules.
+
+Errors of the :mod:`assistant.errors` tree become one clean message on stderr and a non-zero
+exit code; nothing here does retrieval or parsing itself.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from .errors import AssistantError
+from .settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _console() -> Console:
+    """Rich console; when piped, a fixed width of 140 columns keeps tables readable."""
+    return Console(width=None if sys.stdout.isatty() else 140, highlight=False)
+
+
+def handle_errors(func: F) -> F:
+    """Turn AssistantError into a message and an exit code instead of a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AssistantError as exc:
+            click.echo(f"Erreur / Error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.ensure_object(dict).setdefault("settings", load_settings())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="has-assistant")
+def main() -> None:
+    """Assistant sur les publications de la HAS : technologies numériques et IA en santé."""
+
+
+@main.group()
+def corpus() -> None:
+    """Publications HAS connues (manifeste), téléchargement et vérification."""
+
+
+def _source_label(url: str | None) -> str:
+    """Short form of a source URL for tables: host and kind (the full URL is in --json)."""
+    if not url:
+        return "—"
+    host = url.split("/")[2].removeprefix("www.")
+    return f"{host} ({'PDF' if url.lower().endswith('.pdf') else 'page'})"
+
+
+@corpus.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@click.pass_context
+@handle_errors
+def corpus_list(ctx: click.Context, as_json: bool) -> None:
+    """Table des publications : id, titre, type, date, source, statut local."""
+    from .corpus import Corpus
+
+    statuses = Corpus(_settings(ctx)).statuses()
+    if as_json:
+        rows = [
+            {
+                "id": s.publication.id,
+                "title": s.publication.title,
+                "type": s.publication.type,
+                "date": s.publication.date,
+                "updated": s.publication.updated,
+                "source": s.publication.download_url or s.publication.landing_url,
+                "local": s.label,
+                "path": str(s.local_path) if s.local_path else None,
+            }
+            for s in statuses
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"Publications HAS ({len(statuses)})", expand=True)
+    table.add_column("id", overflow="fold", ratio=2)
+    table.add_column("titre", ratio=5)
+    for column in ("type", "date", "source", "local"):
+        table.add_column(column, ratio=2)
+    for s in statuses:
+        p = s.publication
+        date = p.date or "" if not p.updated else f"{p.date} (m.à.j. {p.updated})"
+        table.add_row(p.id, p.title, p.type, date, _source_label(p.download_url), s.label)
+    _console().print(table)
+    click.echo("URLs: has-assistant corpus list --json")
+
+
+@corpus.command("sync")
+@click.option("--only", multiple=True, metavar="ID", help="Sync only this publication id.")
+@click.pass_context
+@handle_errors
+def corpus_sync(ctx: click.Context, only: tuple[str, ...]) -> None:
+    """Télécharge les publications du manifeste (PDF ou page) dans le dossier de données."""
+    from .corpus import Corpus
+    from .sync import sync_corpus
+
+    settings = _settings(ctx)
+    results = sync_corpus(Corpus(settings), only)
+    table = Table(title=f"corpus sync → {settings.downloads_dir}")
+    for column in ("id", "status", "detail", "size", "sha256", "url"):
+        table.add_column(column, overflow="fold")
+    for r in results:
+        size = f"{r.size / 1024:.0f} KiB" if r.size is not None else ""
+        style = {"failed": "red", "new": "green", "updated": "green"}.get(r.status, "")
+        table.add_row(r.pub_id, f"[{style}]{r.status}[/]" if style else r.status,
+                      r.reason, size, (r.sha256 or "")[:12], r.url)
+    console = _console()
+    console.print(table)
+    statuses = ("new", "updated", "unchanged", "failed")
+    counts = {s: sum(r.status == s for r in results) for s in statuses}
+    console.print(", ".join(f"{n} {s}" for s, n in counts.items()))
+    if counts["failed"]:
+        sys.exit(1)
+
+
+def _distribution(values: list[int]) -> str:
+    if not values:
+        return "—"
+    q = statistics.quantiles(values, n=10) if len(values) > 1 else [values[0]] * 9
+    return (f"min {min(values)} · median {statistics.median(values):.0f} · "
+            f"p90 {q[8]:.0f} · max {max(values)}")
+
+
+@corpus.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--chunks", "show_chunks", is_flag=True, help="Also print every chunk.")
+@click.pass_context
+@handle_errors
+def corpus_check(ctx: click.Context, paths: tuple[Path, ...], show_chunks: bool) -> None:
+    """Charge et découpe le corpus (et PATHS) ; signale chaque fichier illisible."""
+    from .chunking import chunk_document
+    from .corpus import Corpus
+
+    settings = _settings(ctx)
+    for missing in (p for p in paths if not p.exists()):
+        raise AssistantError(f"{missing}: no such file or folder")
+    report = Corpus(settings).load(paths)
+    console = _console()
+    table = Table(title="Documents")
+    for column in ("id", "format", "pages", "blocks", "chunks", "tokens per chunk"):
+        table.add_column(column, overflow="fold")
+    all_sizes: list[int] = []
+    for doc in report.documents:
+        chunks = chunk_document(doc, None, settings.chunk_target_tokens, settings.chunk_max_tokens)
+        sizes = [c.n_tokens for c in chunks]
+        all_sizes += sizes
+        table.add_row(doc.doc_id, doc.fmt, str(doc.page_count or ""), str(len(doc.blocks)),
+                      str(len(chunks)), _distribution(sizes))
+        if show_chunks:
+            for c in chunks:
+                console.print(f"[bold]{c.chunk_id}[/] ({c.n_tokens} tok) {c.section} p.{c.page}")
+                console.print(c.text, markup=False)
+    console.print(table)
+    console.print(f"{len(report.documents)} document(s), {len(all_sizes)} chunk(s); "
+                  f"tokens per chunk: {_distribution(all_sizes)}")
+    for error in report.errors:
+        click.echo(f"Erreur / Error: {error}", err=True)
+    if report.errors:
+        sys.exit(1)

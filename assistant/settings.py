@@ -1,0 +1,47 @@
+"""One typed settings object, read once from the environment (prefix ``HAS_ASSISTANT_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The corpus shipped with the source tree (manifest + bundled HAS documents).
+BUNDLED_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def _default_home() -> Path:
+    return Path(user_data_dir("has-assistant", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """All settings of has-assistant; each field can be set as ``HAS_ASSISTANT_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="HAS_ASSISTANT_", extra="ignore")
+
+    home: Path = Field(default_factory=_default_home, description="Data dir (index, downloads).")
+    corpus_dir: Path = Field(
+        default=BUNDLED_CORPUS_DIR, description="Folder holding manifest.toml and documents/."
+    )
+    chunk_target_tokens: int = Field(default=180, ge=32, le=480)
+    chunk_max_tokens: int = Field(default=320, ge=64, le=500)
+    sync_timeout_s: float = Field(default=30.0, gt=0)
+    sync_retries: int = Field(default=3, ge=0, le=10)
+    sync_backoff_s: float = Field(default=1.0, ge=0)
+    user_agent: str = "has-assistant/0.1 (+https://www.has-sante.fr; corpus sync)"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.corpus_dir / "manifest.toml"
+
+    @property
+    def downloads_dir(self) -> Path:
+        """Where ``corpus sync`` keeps downloaded publications and their sync state."""
+        return self.home / "corpus"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment, with explicit overrides taking precedence."""
+    return Settings(**overrides)  # type: ignore[arg-type]
