@@ -20,6 +20,7 @@ from .text import normalize_for_match, split_sentences
 TokenCounter = Callable[[str], int]
 
 SECTION_SEPARATOR = " › "
+_SENTENCE_END = (".", "!", "?", "…", ";", ":", "»", ")")
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,11 @@ class _Builder:
         return sum(p.tokens for p in self.pieces)
 
     def add(self, piece: _Piece, limit: int) -> None:
-        keeps_list = bool(self.pieces) and self.pieces[-1].lead_in
-        budget = limit if keeps_list else self.target
-        if self.pieces and self.size + piece.tokens > budget:
+        last = self.pieces[-1] if self.pieces else None
+        budget = limit if last and last.lead_in else self.target
+        # a new PDF page starts a new chunk (exact page citations), unless a sentence runs on
+        new_page = last and piece.page != last.page and last.text.endswith(_SENTENCE_END)
+        if last and (new_page or self.size + piece.tokens > budget):
             self.flush()
         self.pieces.append(piece)
 

@@ -121,8 +121,14 @@ def corpus_sync(ctx: click.Context, only: tuple[str, ...]) -> None:
     for r in results:
         size = f"{r.size / 1024:.0f} KiB" if r.size is not None else ""
         style = {"failed": "red", "new": "green", "updated": "green"}.get(r.status, "")
-        table.add_row(r.pub_id, f"[{style}]{r.status}[/]" if style else r.status,
-                      r.reason, size, (r.sha256 or "")[:12], r.url)
+        table.add_row(
+            r.pub_id,
+            f"[{style}]{r.status}[/]" if style else r.status,
+            r.reason,
+            size,
+            (r.sha256 or "")[:12],
+            r.url,
+        )
     console = _console()
     console.print(table)
     statuses = ("new", "updated", "unchanged", "failed")
@@ -136,8 +142,10 @@ def _distribution(values: list[int]) -> str:
     if not values:
         return "—"
     q = statistics.quantiles(values, n=10) if len(values) > 1 else [values[0]] * 9
-    return (f"min {min(values)} · median {statistics.median(values):.0f} · "
-            f"p90 {q[8]:.0f} · max {max(values)}")
+    return (
+        f"min {min(values)} · median {statistics.median(values):.0f} · "
+        f"p90 {q[8]:.0f} · max {max(values)}"
+    )
 
 
 @corpus.command("check")
@@ -163,15 +171,23 @@ def corpus_check(ctx: click.Context, paths: tuple[Path, ...], show_chunks: bool)
         chunks = chunk_document(doc, None, settings.chunk_target_tokens, settings.chunk_max_tokens)
         sizes = [c.n_tokens for c in chunks]
         all_sizes += sizes
-        table.add_row(doc.doc_id, doc.fmt, str(doc.page_count or ""), str(len(doc.blocks)),
-                      str(len(chunks)), _distribution(sizes))
+        table.add_row(
+            doc.doc_id,
+            doc.fmt,
+            str(doc.page_count or ""),
+            str(len(doc.blocks)),
+            str(len(chunks)),
+            _distribution(sizes),
+        )
         if show_chunks:
             for c in chunks:
                 console.print(f"[bold]{c.chunk_id}[/] ({c.n_tokens} tok) {c.section} p.{c.page}")
                 console.print(c.text, markup=False)
     console.print(table)
-    console.print(f"{len(report.documents)} document(s), {len(all_sizes)} chunk(s); "
-                  f"tokens per chunk: {_distribution(all_sizes)}")
+    console.print(
+        f"{len(report.documents)} document(s), {len(all_sizes)} chunk(s); "
+        f"tokens per chunk: {_distribution(all_sizes)}"
+    )
     for error in report.errors:
         click.echo(f"Erreur / Error: {error}", err=True)
     if report.errors:

@@ -214,6 +214,8 @@ def parse_markdown(text: str) -> list[Block]:
 
     for raw in text.splitlines():
         line = raw.strip()
+        if line.startswith(">") and not in_code:  # blockquote: keep the quoted text
+            line = line.lstrip("> ").strip()
         if line.startswith("```"):
             flush()
             in_code = not in_code
@@ -236,8 +238,11 @@ def parse_markdown(text: str) -> list[Block]:
             cells = [c.strip() for c in line.strip("|").split("|")]
             if not all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
                 blocks.append(Block("table", " | ".join(_md_inline(c) for c in cells if c)))
-        elif raw.startswith(("  ", "\t")) and not paragraph and blocks[-1:] and (
-            blocks[-1].kind == "list_item"
+        elif (
+            raw.startswith(("  ", "\t"))
+            and not paragraph
+            and blocks[-1:]
+            and (blocks[-1].kind == "list_item")
         ):  # an indented continuation line of a list item
             last = blocks.pop()
             blocks.append(Block("list_item", f"{last.text} {_md_inline(line)}"))
@@ -249,16 +254,42 @@ def parse_markdown(text: str) -> list[Block]:
 
 # --------------------------------------------------------------------------- HTML
 
-_NOISE_TAGS = ("script", "style", "noscript", "nav", "header", "footer", "aside", "form",
-               "iframe", "svg", "button", "template")
+_NOISE_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "iframe",
+    "svg",
+    "button",
+    "template",
+)
 _NOISE_ROLES = ("navigation", "banner", "contentinfo", "search", "complementary")
 _NOISE_MARKERS = re.compile(
     r"(^|[-_ ])(menu|nav|navbar|navigation|footer|header|breadcrumbs?|cookies?|share|partage|"
     r"social|sidebar|skip|toolbar|pagination|print|newsletter)([-_ ]|$)",
     re.I,
 )
-_BLOCK_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "tr", "dt", "dd", "blockquote",
-               "pre", "figcaption")
+_BLOCK_TAGS = (
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "p",
+    "li",
+    "tr",
+    "dt",
+    "dd",
+    "blockquote",
+    "pre",
+    "figcaption",
+)
 
 
 def _is_noise(tag: Tag) -> bool:

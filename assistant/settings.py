@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .errors import ConfigError
 
 #: The corpus shipped with the source tree (manifest + bundled HAS documents).
 BUNDLED_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
@@ -43,5 +45,16 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings from the environment, with explicit overrides taking precedence."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Read the settings from the environment, with explicit overrides taking precedence.
+
+    Raises :class:`ConfigError` naming each faulty ``HAS_ASSISTANT_*`` variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"HAS_ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(
+            f"invalid setting(s): {problems}", "fix or unset those variables"
+        ) from exc

@@ -204,8 +204,10 @@ def sync_corpus(corpus: Corpus, only: Iterable[str] = ()) -> list[SyncResult]:
     wanted = set(only)
     unknown = wanted - {p.id for p in corpus.publications}
     if unknown:
-        raise SyncError(f"unknown publication id(s): {', '.join(sorted(unknown))}",
-                        "see `has-assistant corpus list`")
+        raise SyncError(
+            f"unknown publication id(s): {', '.join(sorted(unknown))}",
+            "see `has-assistant corpus list`",
+        )
     pubs = [p for p in corpus.publications if p.download_url and (not wanted or p.id in wanted)]
     state = SyncState(settings.downloads_dir / STATE_FILE)
     results: list[SyncResult] = []
@@ -215,8 +217,12 @@ def sync_corpus(corpus: Corpus, only: Iterable[str] = ()) -> list[SyncResult]:
         for pub in pubs:
             results.append(
                 sync_publication(
-                    client, pub, corpus.downloaded_path(pub), state,
-                    settings.sync_retries, settings.sync_backoff_s,
+                    client,
+                    pub,
+                    corpus.downloaded_path(pub),
+                    state,
+                    settings.sync_retries,
+                    settings.sync_backoff_s,
                 )
             )
             state.save()  # after each file, so an interrupted sync keeps what it fetched

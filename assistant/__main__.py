@@ -1,0 +1,5 @@
+"""``python -m assistant`` is the ``has-assistant`` command."""
+
+from .cli import main
+
+main()

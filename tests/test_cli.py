@@ -1,0 +1,61 @@
+"""The installed console script, run as a user would (subprocess, real settings)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FIXTURES
+
+
+def has_assistant(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    exe = shutil.which("has-assistant") or str(Path(sys.executable).parent / "has-assistant")
+    return subprocess.run(
+        [exe, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
+    )
+
+
+def test_corpus_list_shows_the_bundled_page():
+    run = has_assistant("corpus", "list")
+    assert run.returncode == 0, run.stderr
+    row = next(line for line in run.stdout.splitlines() if "p_3363066" in line)
+    assert "Technologies numériques" in row and "bundled" in row
+    rows = json.loads(has_assistant("corpus", "list", "--json").stdout)
+    page = next(r for r in rows if r["id"] == "p_3363066")
+    assert page["title"] == "Technologies numériques et systèmes d'IA à usage professionnel"
+    assert page["local"] == "bundled"
+    assert page["source"].startswith("https://has-sante.fr/jcms/p_3363066/")
+    assert Path(page["path"]).is_file()
+    assert {r["local"] for r in rows} >= {"bundled", "not downloaded", "no source known"}
+
+
+def test_corpus_check_names_bad_files_and_still_reports_good_ones(tmp_path: Path):
+    shutil.copy(FIXTURES / "fictif-note.txt", tmp_path)
+    (tmp_path / "vide.pdf").write_bytes(b"")
+    (tmp_path / "feuille.xlsx").write_bytes(b"PK\x03\x04")
+    run = has_assistant("corpus", "check", str(tmp_path))
+    assert run.returncode == 1
+    assert "fictif-note" in run.stdout and "p_3363066" in run.stdout
+    assert f"{tmp_path / 'vide.pdf'}: empty file" in run.stderr
+    assert f"{tmp_path / 'feuille.xlsx'}: unsupported format '.xlsx'" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_corpus_check_on_the_bundled_corpus_reports_chunk_sizes():
+    run = has_assistant("corpus", "check")
+    assert run.returncode == 0, run.stderr
+    assert "1 document(s)" in run.stdout
+    assert "tokens per chunk: min" in run.stdout
+
+
+def test_a_broken_setting_is_a_clean_error(tmp_path: Path):
+    run = has_assistant("corpus", "list", env={"HAS_ASSISTANT_CORPUS_DIR": str(tmp_path)})
+    assert run.returncode == 2
+    assert "manifest not found" in run.stderr and "Traceback" not in run.stderr
+    run = has_assistant("corpus", "list", env={"HAS_ASSISTANT_SYNC_RETRIES": "beaucoup"})
+    assert run.returncode == 2
+    assert "HAS_ASSISTANT_SYNC_RETRIES" in run.stderr and "Traceback" not in run.stderr
