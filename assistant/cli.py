@@ -192,3 +192,129 @@ def corpus_check(ctx: click.Context, paths: tuple[Path, ...], show_chunks: bool)
         click.echo(f"Erreur / Error: {error}", err=True)
     if report.errors:
         sys.exit(1)
+
+
+def _progress_bar() -> tuple[Any, Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr, and the callback that feeds it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+    )
+    tasks: dict[str, Any] = {}
+    labels = {"embed": "Embedding new/changed chunks", "copy": "Copying unchanged chunks"}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, update
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--rebuild", is_flag=True, help="Re-embed everything (builds aside, then swaps).")
+@click.pass_context
+@handle_errors
+def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
+    """Indexe le corpus (et PATHS) : seuls les documents nouveaux ou modifiés sont calculés."""
+    from .app import Assistant
+
+    assistant = Assistant(_settings(ctx))
+    bar, update = _progress_bar()
+    with bar:
+        report = assistant.ingest(paths, rebuild=rebuild, progress=update)
+    console = _console()
+    for label, ids in (
+        ("added", report.added),
+        ("changed", report.changed),
+        ("removed", report.removed),
+        ("unchanged", report.unchanged),
+    ):
+        console.print(f"{label:>9}: {len(ids)}" + (f"  ({', '.join(ids)})" if ids else ""))
+    if report.collection is None:
+        console.print(
+            f"Index up to date: {report.total_chunks} chunks, nothing embedded "
+            f"({report.seconds:.1f} s)."
+        )
+    else:
+        console.print(
+            f"Embedded {report.embedded_chunks} chunk(s), copied "
+            f"{report.copied_chunks}; index now {report.total_chunks} chunks "
+            f"in {report.collection} ({report.seconds:.1f} s)."
+        )
+    for error in report.errors:
+        click.echo(f"Erreur / Error: {error}", err=True)
+    if report.errors:
+        sys.exit(1)
+
+
+def _read_batch(path: Path) -> list[str]:
+    """Questions of a JSON Lines file (objects with a `question` field, other fields ignored)."""
+    questions = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AssistantError(f"{path}: cannot read ({exc})") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            raise AssistantError(f"{path}:{number}: invalid JSON ({exc})") from exc
+        if not isinstance(obj, dict) or not isinstance(obj.get("question"), str):
+            raise AssistantError(f"{path}:{number}: expected an object with a 'question' string")
+        questions.append(obj["question"])
+    return questions
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option("--k", "k", type=click.IntRange(1, 50), default=None, help="Number of passages.")
+@click.option("--type", "doc_type", default=None, help="Only this publication type.")
+@click.option("--retriever", type=click.Choice(["hybrid", "bm25", "dense"]), default="hybrid")
+@click.option(
+    "--batch",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON Lines file of {'question': ...} objects.",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per question.")
+@click.pass_context
+@handle_errors
+def search(
+    ctx: click.Context,
+    question: str | None,
+    k: int | None,
+    doc_type: str | None,
+    retriever: str,
+    batch: Path | None,
+    as_json: bool,
+) -> None:
+    """Cherche les passages les plus pertinents pour une question."""
+    from .app import Assistant
+
+    if (question is None) == (batch is None):
+        raise click.UsageError("give either a QUESTION or --batch FILE")
+    questions = _read_batch(batch) if batch else [question or ""]
+    assistant = Assistant(_settings(ctx))
+    console = _console()
+    for q in questions:
+        hits = assistant.search(q, k, doc_type, retriever)
+        if as_json:
+            out = {"question": q, "hits": [h.as_dict() for h in hits]}
+            click.echo(json.dumps(out, ensure_ascii=False))
+            continue
+        console.print(f"[bold]{q}[/]", markup=True)
+        for h in hits:
+            c = h.chunk
+            where = c.section or c.title
+            page = f", p. {c.page}" if c.page else ""
+            console.print(f"[{h.rank}] {h.score:.4f}  {c.title} › {where}{page}")
+            console.print(f"    {c.text[:300]}", markup=False)
+            console.print(f"    {c.url}", markup=False)

