@@ -19,7 +19,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
@@ -39,6 +39,7 @@ from .errors import (
 )
 from .loaders import Document
 from .settings import Settings
+from .text import split_sentences
 
 PREFIX = "has_chunks_"
 REGISTRY = "has_assistant_registry"
@@ -57,6 +58,14 @@ def embedding_text(chunk: Chunk, with_context: bool) -> str:
         return chunk.text
     context = " — ".join(x for x in (chunk.title, chunk.section) if x)
     return f"{context}\n{chunk.text}"
+
+
+def chunk_sentences(chunk: Chunk) -> list[str]:
+    """The sentences of a chunk (list items count as sentences); [] when it has only one."""
+    sentences = [
+        s for line in chunk.text.split("\n") for s in split_sentences(line.removeprefix("- "))
+    ]
+    return sentences if len(sentences) > 1 else []
 
 
 def bm25_text(chunk: Chunk) -> str:
@@ -250,7 +259,7 @@ class Index:
         s = self.settings
         return (
             f"v{CHUNKER_VERSION}:{s.chunk_target_tokens}/{s.chunk_max_tokens}:"
-            f"ctx={int(s.embed_context)}"
+            f"ctx={int(s.embed_context)}:sent={int(s.sentence_vectors)}"
         )
 
     def info(self) -> IndexInfo | None:
@@ -381,9 +390,33 @@ class Index:
             embeddings=np.asarray([r["embedding"] for r in batch], dtype=np.float32),
         )
         for r in batch:
-            ids.append(r["id"])
-            texts.append(bm25_text(chunk_from_record(r["id"], r["document"], r["metadata"])))
+            if r["metadata"].get("kind") == "chunk":
+                ids.append(r["id"])
+                texts.append(bm25_text(chunk_from_record(r["id"], r["document"], r["metadata"])))
         return len(batch)
+
+    def _records(self, docs: list[Document]) -> Iterator[tuple[str, str, str, dict]]:
+        """(record id, text to embed, stored text, metadata) for each chunk and sentence."""
+        s = self.settings
+        for doc in docs:
+            for c in chunk_document(doc, None, s.chunk_target_tokens, s.chunk_max_tokens):
+                meta = chunk_metadata(c, doc.sha256)
+                yield (
+                    c.chunk_id,
+                    embedding_text(c, s.embed_context),
+                    c.text,
+                    {**meta, "kind": "chunk"},
+                )
+                if not s.sentence_vectors:
+                    continue
+                for n, sentence in enumerate(chunk_sentences(c)):
+                    as_chunk = replace(c, text=sentence)
+                    yield (
+                        f"{c.chunk_id}#s{n}",
+                        embedding_text(as_chunk, s.embed_context),
+                        sentence,
+                        {**meta, "kind": "sentence", "parent": c.chunk_id},
+                    )
 
     def _embed_into(
         self,
@@ -393,32 +426,28 @@ class Index:
         texts: list[str],
         progress: Progress | None,
     ) -> int:
-        s = self.settings
-        chunked = [
-            (doc, chunk_document(doc, None, s.chunk_target_tokens, s.chunk_max_tokens))
-            for doc in docs
-        ]
-        pairs = [(doc, c) for doc, chunks in chunked for c in chunks]
-        total, done = len(pairs), 0
+        """Embed the chunks (and sentences) of ``docs`` into ``collection``; returns the
+        number of chunks. Chunk ids and BM25 texts are appended to ``ids`` / ``texts``."""
+        records = list(self._records(docs))
+        total, size = len(records), self.embedder.batch_size
         if progress:
             progress("embed", 0, total)
-        for start in range(0, total, self.embedder.batch_size):
-            batch = pairs[start : start + self.embedder.batch_size]
-            vectors = self.embedder.embed_batch(
-                [embedding_text(c, s.embed_context) for _, c in batch], "passage"
-            )
+        for start in range(0, total, size):
+            batch = records[start : start + size]
+            vectors = self.embedder.embed_batch([r[1] for r in batch], "passage")
             collection.add(
-                ids=[c.chunk_id for _, c in batch],
-                documents=[c.text for _, c in batch],
-                metadatas=[chunk_metadata(c, d.sha256) for d, c in batch],
+                ids=[r[0] for r in batch],
+                documents=[r[2] for r in batch],
+                metadatas=[r[3] for r in batch],
                 embeddings=vectors,
             )
-            ids.extend(c.chunk_id for _, c in batch)
-            texts.extend(bm25_text(c) for _, c in batch)
-            done += len(batch)
+            for record_id, _, text, meta in batch:
+                if meta["kind"] == "chunk":
+                    ids.append(record_id)
+                    texts.append(bm25_text(chunk_from_record(record_id, text, meta)))
             if progress:
-                progress("embed", done, total)
-        return total
+                progress("embed", start + len(batch), total)
+        return sum(r[3]["kind"] == "chunk" for r in records)
 
     def _generation_meta(self, docs: dict[str, Document], n_chunks: int) -> dict[str, Any]:
         version = hashlib.sha256(
@@ -457,7 +486,7 @@ class OpenIndex:
         loaded = BM25Index.load(folder)
         if loaded is not None:
             return loaded
-        records = list(iter_records(self.collection))
+        records = list(iter_records(self.collection, where={"kind": "chunk"}))
         ids = [r["id"] for r in records]
         texts = [
             bm25_text(chunk_from_record(r["id"], r["document"], r["metadata"])) for r in records
@@ -471,25 +500,31 @@ class OpenIndex:
         """chunk id → publication type (for filtering BM25 candidates)."""
         return {
             r["id"]: r["metadata"].get("doc_type", "")
-            for r in iter_records(self.collection, include=("metadatas", "documents"))
+            for r in iter_records(self.collection, where={"kind": "chunk"})
         }
 
+    @cached_property
+    def n_records(self) -> int:
+        return int(self.collection.count())
+
     def dense(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
-        """Top ``n`` chunk ids by cosine similarity to the query."""
+        """Top ``n`` chunk ids by cosine similarity to the query; a chunk scores as its best
+        vector (the whole chunk, or one of its sentences)."""
         vector = self.index.embedder.embed_query(query)
-        n = min(n, self.info.n_chunks)
-        if n <= 0:
+        depth = min(max(n * 8, 64), self.n_records)
+        if depth <= 0:
             return []
         result = self.collection.query(
             query_embeddings=[vector],
-            n_results=n,
-            include=["distances"],
+            n_results=depth,
+            include=["distances", "metadatas"],
             where={"doc_type": doc_type} if doc_type else None,
         )
-        return [
-            (cid, 1.0 - float(d))
-            for cid, d in zip(result["ids"][0], result["distances"][0], strict=True)
-        ]
+        best: dict[str, float] = {}
+        rows = zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True)
+        for record_id, distance, meta in rows:
+            best.setdefault(meta.get("parent", record_id), 1.0 - float(distance))
+        return list(best.items())[:n]
 
     def lexical(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
         """Top ``n`` chunk ids by BM25 score (chunks without any query term left out)."""

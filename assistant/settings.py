@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     embed_context: bool = Field(
         default=True, description="Embed each chunk with its title and section in front."
     )
+    sentence_vectors: bool = Field(
+        default=True,
+        description="Also embed each sentence; a chunk's dense score is its best sentence's.",
+    )
     chroma_url: str | None = Field(
         default=None, description="Chroma server URL (http://host:port); embedded if unset."
     )
