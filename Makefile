@@ -4,6 +4,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# extras to install; CI adds the sentence-transformers backend: EXTRAS=dev,st-test
+EXTRAS ?= dev
+# a torch to install first (e.g. TORCH=torch==2.13.0, a CPU build), so that the st extra
+# does not pull a multi-GB CUDA build
+TORCH ?=
 
 .PHONY: run test lint install clean
 
@@ -12,8 +17,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev]"
-	touch $@
+	$(if $(TORCH),$(BIN)/python -m pip install -q "$(TORCH)")
+	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	echo "$(EXTRAS) $(TORCH)" > $@
 
 install: $(VENV)/.installed
 

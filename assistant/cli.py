@@ -195,8 +195,22 @@ def corpus_check(ctx: click.Context, paths: tuple[Path, ...], show_chunks: bool)
 
 
 def _progress_bar() -> tuple[Any, Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr, and the callback that feeds it."""
+    """Progress on stderr: a rich bar in a terminal, plain lines in logs and pipes."""
+    from contextlib import nullcontext
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    labels = {"embed": "Embedding new/changed chunks", "copy": "Copying unchanged chunks"}
+    if not sys.stderr.isatty():
+        last: dict[str, int] = {}
+
+        def log(stage: str, done: int, total: int) -> None:
+            step = max(1, total // 4)
+            if stage not in last or done >= last[stage] + step or done == total:
+                last[stage] = done
+                click.echo(f"{labels.get(stage, stage)}: {done}/{total}", err=True)
+
+        return nullcontext(), log
 
     bar = Progress(
         "[progress.description]{task.description}",
@@ -206,7 +220,6 @@ def _progress_bar() -> tuple[Any, Callable[[str, int, int], None]]:
         console=Console(stderr=True),
     )
     tasks: dict[str, Any] = {}
-    labels = {"embed": "Embedding new/changed chunks", "copy": "Copying unchanged chunks"}
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:

