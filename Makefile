@@ -25,7 +25,8 @@ install: $(VENV)/.installed
 
 run: install
 	$(BIN)/has-assistant corpus list
-	$(BIN)/has-assistant corpus check
+	$(BIN)/has-assistant ingest
+	$(BIN)/has-assistant search "Quels sont les trois axes du cadre de confiance ?" --k 3
 
 lint: install
 	$(BIN)/ruff check .
