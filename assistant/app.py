@@ -6,6 +6,7 @@ creating it costs nothing and importing this module has no side effect.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -37,13 +38,31 @@ class Assistant:
     def index(self) -> Index:
         return Index(self.settings, self.embedder)
 
+    @property
+    def sources_file(self) -> Path:
+        return self.settings.home / "sources.json"
+
+    def user_sources(self) -> list[Path]:
+        """Files and folders added with ``ingest PATHS``, remembered for the next ingests."""
+        try:
+            return [Path(p) for p in json.loads(self.sources_file.read_text(encoding="utf-8"))]
+        except (OSError, ValueError):
+            return []
+
     def ingest(
         self, paths: Sequence[Path] = (), rebuild: bool = False, progress: Progress | None = None
     ) -> IngestReport:
-        """Index the manifest's publications plus ``paths``; load errors are reported."""
-        loaded = self.corpus.load(paths)
+        """Index the manifest's publications, the remembered user sources and ``paths``
+        (remembered from now on). Load errors are reported in the result, never raised."""
+        sources = list(dict.fromkeys([*self.user_sources(), *(p.resolve() for p in paths)]))
+        gone = [p for p in sources if not p.exists()]
+        sources = [p for p in sources if p.exists()]
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        self.sources_file.write_text(json.dumps([str(p) for p in sources], indent=1), "utf-8")
+        loaded = self.corpus.load(sources)
         report = self.index.ingest(loaded.documents, rebuild=rebuild, progress=progress)
         report.errors[:0] = loaded.errors
+        report.warnings += [f"{p}: no longer exists; its documents left the index" for p in gone]
         self.__dict__.pop("opened", None)  # the next search sees the new generation
         self._retrievers.clear()
         return report

@@ -235,7 +235,9 @@ def _progress_bar() -> tuple[Any, Callable[[str, int, int], None]]:
 @click.pass_context
 @handle_errors
 def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
-    """Indexe le corpus (et PATHS) : seuls les documents nouveaux ou modifiés sont calculés."""
+    """Indexe le corpus (et PATHS, mémorisés pour les fois suivantes).
+
+    Seuls les documents nouveaux ou modifiés sont calculés."""
     from .app import Assistant
 
     assistant = Assistant(_settings(ctx))
@@ -261,6 +263,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
             f"{report.copied_chunks}; index now {report.total_chunks} chunks "
             f"in {report.collection} ({report.seconds:.1f} s)."
         )
+    for warning in report.warnings:
+        click.echo(f"Attention / Warning: {warning}", err=True)
     for error in report.errors:
         click.echo(f"Erreur / Error: {error}", err=True)
     if report.errors:

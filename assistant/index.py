@@ -137,6 +137,7 @@ class IngestReport:
     total_chunks: int = 0
     collection: str | None = None  # None: nothing changed, no new generation
     errors: list[DocumentLoadError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 

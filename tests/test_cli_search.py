@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -109,5 +110,20 @@ def test_ctrl_c_during_ingest_keeps_the_previous_index(tmp_path: Path):
     assert has_assistant("search", "cadre de confiance", "--json", env=env).stdout == before
     listing = has_assistant("search", "Document fictif 7", "--json", env=env).stdout
     assert "fictif-07" not in listing
-    run = has_assistant("ingest", env=env)  # the corpus alone: unchanged, debris removed
-    assert run.returncode == 0 and "Index up to date" in run.stdout
+    run = has_assistant("ingest", env=env)  # the interrupted folder is remembered: indexed now
+    assert run.returncode == 0 and "added: 20" in run.stdout
+
+
+def test_added_sources_are_remembered_by_later_ingests(tmp_path: Path):
+    env = {"HAS_ASSISTANT_HOME": str(tmp_path / "home")}
+    paths = fictitious_docs(tmp_path / "docs", 2)
+    assert has_assistant("ingest", str(tmp_path / "docs"), env=env).returncode == 0
+    run = has_assistant("ingest", env=env)
+    assert "Index up to date" in run.stdout and "unchanged: 3" in run.stdout
+    paths[1].unlink()
+    run = has_assistant("ingest", env=env)
+    assert "removed: 1  (fictif-01)" in run.stdout
+    shutil.rmtree(tmp_path / "docs")
+    run = has_assistant("ingest", env=env)
+    assert "removed: 1  (fictif-00)" in run.stdout
+    assert "no longer exists" in run.stderr
