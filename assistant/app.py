@@ -7,19 +7,29 @@ creating it costs nothing and importing this module has no side effect.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
+from . import messages
+from .answer import Answer, ExtractiveAnswerer, question_parts
+from .bm25 import tokenize
+from .conversation import Turn, condense
 from .corpus import Corpus
 from .embeddings import Embedder, make_embedder
+from .errors import AssistantError
+from .grounding import GroundingChecker
 from .index import Index, IngestReport, OpenIndex, Progress
-from .retrieval import Hit, Retriever, make_retriever
+from .policy import off_topic, screen
+from .retrieval import Hit, Retriever, make_retriever, reciprocal_rank_fusion
 from .settings import Settings, load_settings
+from .text import detect_language
 
 
 class Assistant:
-    """Corpus → index → retrieval, behind a few methods."""
+    """Corpus → index → retrieval → answer → verification, behind a few methods."""
 
     def __init__(self, settings: Settings | None = None, embedder: Embedder | None = None):
         self.settings = settings or load_settings()
@@ -83,3 +93,120 @@ class Assistant:
     ) -> list[Hit]:
         """The ``k`` best chunks for ``query`` (hybrid BM25 + dense by default)."""
         return self.retriever(kind).search(query, k or self.settings.top_k, doc_type)
+
+    # ---------------------------------------------------------------- answers
+
+    @cached_property
+    def answerer(self) -> ExtractiveAnswerer:
+        return ExtractiveAnswerer(self.opened, self.embedder)
+
+    @cached_property
+    def checker(self) -> GroundingChecker:
+        return GroundingChecker(self.embedder)
+
+    def _clean_question(self, question: str) -> tuple[str, list[str]]:
+        text = "".join(c for c in question if c.isprintable() or c in "\n\t").strip()
+        if not text:
+            raise AssistantError(
+                "empty question / question vide", "ask a question about digital tools or AI in care"
+            )
+        limit = self.settings.max_question_chars
+        if len(text) > limit:
+            return text[:limit], [messages.truncated(len(text), limit)]
+        return text, []
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """Answer ``question`` (with the conversation so far) from the indexed publications:
+        screened, condensed, retrieved, answered and verified. Never raises for a refusal."""
+        started = time.perf_counter()
+        question, notices = self._clean_question(question)
+        language = detect_language(question)
+        answer = Answer(question=question, answer="", language=language, notices=notices)
+        answer.corpus_version = self.opened.info.corpus_version
+        reason = screen(question)
+        if reason:
+            return self._refuse(answer, reason, started)
+        query = condense(question, history)
+        answer.condensed_question = query if query != question else None
+        t0 = time.perf_counter()
+        answer.retrieved = self.retrieve_for_answer(query)
+        answer.timings_ms["retrieve"] = (time.perf_counter() - t0) * 1000
+        best_lexical = max((h.bm25_score or 0.0 for h in answer.retrieved), default=0.0)
+        if off_topic(query, best_lexical):
+            return self._refuse(answer, "out_of_scope", started)
+        t0 = time.perf_counter()
+        result = self.answerer.answer(query, answer.retrieved, language)
+        answer.timings_ms["answer"] = (time.perf_counter() - t0) * 1000
+        if result is None:
+            answer.closest = self.closest_publications(query, answer.retrieved)
+            return self._refuse(answer, "no_evidence", started)
+        answer.answer, answer.citations, sentences = result
+        t0 = time.perf_counter()
+        passages = {
+            c.n: h.chunk.text
+            for c in answer.citations
+            for h in answer.retrieved
+            if h.chunk.chunk_id == c.chunk_id
+        }
+        answer.grounding = self.checker.check(sentences, passages)
+        answer.timings_ms["verify"] = (time.perf_counter() - t0) * 1000
+        answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        return answer
+
+    def retrieve_for_answer(self, query: str) -> list[Hit]:
+        """Hits for the question; a multi-part question also searches each part, and the
+        rankings are fused (RRF) so that every part has its passages."""
+        parts = question_parts(query)
+        hits = self.search(query)
+        if len(parts) == 1:
+            return hits
+        lists = [hits, *(self.search(p, 3) for p in parts)]
+        by_id = {h.chunk.chunk_id: h for hits_ in lists for h in hits_}
+        fused = reciprocal_rank_fusion(
+            [[(h.chunk.chunk_id, h.score) for h in hits_] for hits_ in lists], self.settings.rrf_k
+        )
+        limit = self.settings.top_k + len(parts)
+        return [
+            replace(by_id[cid], rank=rank, score=score)
+            for rank, (cid, score) in enumerate(fused[:limit], start=1)
+        ]
+
+    def _refuse(self, answer: Answer, reason: str, started: float) -> Answer:
+        answer.refused = True
+        answer.refusal_reason = reason  # type: ignore[assignment]
+        answer.answer = messages.refusal(reason, answer.language, answer.question, answer.closest)
+        answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        return answer
+
+    def closest_publications(self, query: str, hits: Sequence[Hit]) -> list[dict]:
+        """Indexed publications among the hits, then manifest titles sharing terms with the
+        question (publications that `corpus sync` could bring in)."""
+        seen: dict[str, dict] = {}
+        for h in hits:
+            seen.setdefault(
+                h.chunk.doc_id,
+                {
+                    "doc_id": h.chunk.doc_id,
+                    "title": h.chunk.title,
+                    "url": h.chunk.url,
+                    "indexed": True,
+                },
+            )
+        stems = set(tokenize(query))
+        scored = sorted(
+            (
+                (len(stems & set(tokenize(p.title))), p)
+                for p in self.corpus.publications
+                if p.id not in seen
+            ),
+            key=lambda item: -item[0],
+        )
+        for overlap, pub in scored[:3]:
+            if overlap >= 2:
+                seen[pub.id] = {
+                    "doc_id": pub.id,
+                    "title": pub.title,
+                    "url": pub.landing_url or pub.pdf_url,
+                    "indexed": False,
+                }
+        return list(seen.values())[:4]

@@ -67,6 +67,7 @@ class _Piece:
     tokens: int
     page: int | None
     lead_in: bool = False  # ends with ':' and introduces what follows
+    item: bool = False  # a list item
 
 
 @dataclass
@@ -85,9 +86,20 @@ class _Builder:
     def size(self) -> int:
         return sum(p.tokens for p in self.pieces)
 
+    def _in_list(self) -> bool:
+        """The chunk ends with a lead-in followed only by list items (a list in progress)."""
+        for p in reversed(self.pieces):
+            if p.lead_in:
+                return True
+            if not p.item:
+                return False
+        return False
+
     def add(self, piece: _Piece, limit: int) -> None:
         last = self.pieces[-1] if self.pieces else None
-        budget = limit if last and last.lead_in else self.target
+        # a list stays with its lead-in, up to the hard maximum
+        keeps_list = last is not None and (last.lead_in or (piece.item and self._in_list()))
+        budget = limit if keeps_list else self.target
         # a new PDF page starts a new chunk (exact page citations), unless a sentence runs on
         new_page = last and piece.page != last.page and last.text.endswith(_SENTENCE_END)
         if last and (new_page or self.size + piece.tokens > budget):
@@ -183,7 +195,13 @@ def chunk_document(
             pieces = _split_long(text, count, target_tokens, max_tokens)
         for piece in pieces:
             builder.add(
-                _Piece(piece, count(piece), block.page, lead_in=piece.rstrip().endswith(":")),
+                _Piece(
+                    piece,
+                    count(piece),
+                    block.page,
+                    lead_in=piece.rstrip().endswith(":"),
+                    item=block.kind == "list_item",
+                ),
                 max_tokens,
             )
     builder.flush()

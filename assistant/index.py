@@ -60,11 +60,14 @@ def embedding_text(chunk: Chunk, with_context: bool) -> str:
     return f"{context}\n{chunk.text}"
 
 
+def line_sentences(line: str) -> list[str]:
+    """Sentences of one line of a chunk's text (a list item's "- " marker removed)."""
+    return split_sentences(line.removeprefix("- "))
+
+
 def chunk_sentences(chunk: Chunk) -> list[str]:
     """The sentences of a chunk (list items count as sentences); [] when it has only one."""
-    sentences = [
-        s for line in chunk.text.split("\n") for s in split_sentences(line.removeprefix("- "))
-    ]
+    sentences = [s for line in chunk.text.split("\n") for s in line_sentences(line)]
     return sentences if len(sentences) > 1 else []
 
 
@@ -535,6 +538,14 @@ class OpenIndex:
         if doc_type:
             hits = [h for h in hits if self.types.get(h[0]) == doc_type]
         return hits[:n]
+
+    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Stored vectors by record id (chunks, or sentences ``<chunk id>#s<n>``)."""
+        got = self.collection.get(ids=list(ids), include=["embeddings"])
+        return {
+            rid: np.asarray(v, dtype=np.float32)
+            for rid, v in zip(got["ids"], got["embeddings"], strict=True)
+        }
 
     def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id, in one call."""

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
         default=None, description="Chroma server URL (http://host:port); embedded if unset."
     )
     top_k: int = Field(default=5, ge=1, le=50)
+    max_question_chars: int = Field(default=2000, ge=100, le=20000)
     candidates: int = Field(default=30, ge=1, le=500, description="Per-retriever depth for RRF.")
     rrf_k: int = Field(default=60, ge=1)
     sync_timeout_s: float = Field(default=30.0, gt=0)

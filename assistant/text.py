@@ -129,3 +129,137 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return sentences
+
+
+# --------------------------------------------------------------------------- numbers, negation
+
+_NUMBER_WORDS = {
+    "zero": "0",
+    "un": "1",
+    "une": "1",
+    "deux": "2",
+    "trois": "3",
+    "quatre": "4",
+    "cinq": "5",
+    "six": "6",
+    "sept": "7",
+    "huit": "8",
+    "neuf": "9",
+    "dix": "10",
+    "onze": "11",
+    "douze": "12",
+    "treize": "13",
+    "quatorze": "14",
+    "quinze": "15",
+    "seize": "16",
+    "vingt": "20",
+    "trente": "30",
+    "quarante": "40",
+    "cinquante": "50",
+    "soixante": "60",
+    "cent": "100",
+    "mille": "1000",
+    "premier": "1",
+    "premiere": "1",
+    "deuxieme": "2",
+    "second": "2",
+    "seconde": "2",
+    "troisieme": "3",
+    "quatrieme": "4",
+    "cinquieme": "5",
+    "sixieme": "6",
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "ten": "10",
+    "first": "1",
+    "third": "3",
+    "sixth": "6",
+}
+_MONTHS = {
+    "janvier": "m01",
+    "fevrier": "m02",
+    "mars": "m03",
+    "avril": "m04",
+    "mai": "m05",
+    "juin": "m06",
+    "juillet": "m07",
+    "aout": "m08",
+    "septembre": "m09",
+    "octobre": "m10",
+    "novembre": "m11",
+    "decembre": "m12",
+    "january": "m01",
+    "february": "m02",
+    "march": "m03",
+    "april": "m04",
+    "june": "m06",
+    "july": "m07",
+    "august": "m08",
+    "september": "m09",
+    "october": "m10",
+    "november": "m11",
+    "december": "m12",
+}
+# "un"/"une" are articles far more often than numbers: they never count as numbers.
+_AMBIGUOUS = {"un", "une", "one", "second", "seconde", "mars", "mai", "may"}
+
+
+def numbers_in(text: str) -> set[str]:
+    """Numbers, years and months of a text, normalised: digits ("6e" → "6", "trois" → "3"),
+    months as "m09". Articles ("un", "une") and ambiguous words are not counted."""
+    found: set[str] = set()
+    folded = normalize_for_match(text)
+    for token in re.findall(r"\d+(?:[.,]\d+)?|[a-z]+", folded):
+        if token[0].isdigit():
+            found.add(token.replace(",", ".").lstrip("0") or "0")
+        elif token in _MONTHS and token not in _AMBIGUOUS:
+            found.add(_MONTHS[token])
+        elif token in _NUMBER_WORDS and token not in _AMBIGUOUS:
+            found.add(_NUMBER_WORDS[token])
+    return found
+
+
+def with_number_words_as_digits(text: str) -> str:
+    """Folded text where number words are digits ("trois axes" → "3 axes"), for matching."""
+    folded = normalize_for_match(text)
+    return re.sub(
+        r"[a-z]+",
+        lambda m: (
+            _NUMBER_WORDS.get(m.group(0), m.group(0))
+            if m.group(0) not in _AMBIGUOUS
+            else m.group(0)
+        ),
+        folded,
+    )
+
+
+_NEGATION = re.compile(
+    r"\b(?:ne|n')\b[^.;]*?\b(?:pas|plus|jamais|aucun|aucune|rien|guere|nullement|ni)\b"
+    r"|\b(?:aucun|aucune|jamais|nullement|not|never|no|none|cannot)\b|n't\b"
+)
+
+
+def has_negation(text: str) -> bool:
+    """True when the text carries a negation (« ne … pas », « aucun », "not", …)."""
+    return bool(_NEGATION.search(normalize_for_match(text)))
+
+
+_EN_WORDS = frozenset(
+    "the what which who how is are does do of and for with when where why "
+    "this that there can should".split()
+)
+_FR_WORDS = frozenset(
+    "le la les des du de quel quels quelle quelles est sont et pour avec "
+    "quand où pourquoi qui que une un dans sur ce cette ces".split()
+)
+
+
+def detect_language(text: str) -> str:
+    """'en' or 'fr' (the default), from common function words."""
+    words = re.findall(r"[a-z']+", normalize_for_match(text))
+    en = sum(w in _EN_WORDS for w in words)
+    fr = sum(w in _FR_WORDS for w in words)
+    return "en" if en > fr else "fr"

@@ -32,7 +32,14 @@ class Embedder(ABC):
         """Embed one batch; returns an array of shape (len(texts), dim)."""
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed_batch([text], "query")[0]
+        """One query vector; the last queries are cached (retrieval, answer and grounding
+        all embed the same question)."""
+        cache = self.__dict__.setdefault("_query_cache", {})
+        if text not in cache:
+            if len(cache) >= 256:
+                cache.pop(next(iter(cache)))
+            cache[text] = self.embed_batch([text], "query")[0]
+        return cache[text]
 
     def embed_passages(
         self, texts: Sequence[str], on_batch: Callable[[int], None] | None = None

@@ -1,0 +1,352 @@
+"""Answers: the :class:`Answer` contract and the extractive answerer (the default, no LLM).
+
+The extractive answerer quotes, exactly as published, the sentences of the retrieved passages
+that best answer the question, each followed by its ``[n]`` marker. A sentence that introduces
+a list (« … autour de 3 axes : ») is quoted with its list. Multi-part questions ("when did it
+start, and from when…?") get the best sentence for each part. When no sentence answers well
+enough, it says so (``no_evidence``) and points to the closest publications.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .bm25 import tokenize
+from .embeddings import Embedder
+from .grounding import AnswerSentence, GroundingReport
+from .index import OpenIndex, chunk_sentences, line_sentences
+from .policy import RefusalReason
+from .retrieval import Hit
+from .text import normalize_for_match, numbers_in
+
+# --------------------------------------------------------------------------- the contract
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What a ``[n]`` marker points to: an exact passage of a publication."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    url: str | None
+    page: int | None
+    section: str
+    quote: str
+    date: str | None = None
+    doc_type: str = "document"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "url": self.url,
+            "page": self.page,
+            "section": self.section,
+            "quote": self.quote,
+            "chunk_id": self.chunk_id,
+            "date": self.date,
+            "doc_type": self.doc_type,
+        }
+
+
+@dataclass
+class Answer:
+    """The answer object of DESIGN.md (extra fields are additions, never replacements)."""
+
+    question: str
+    answer: str
+    refused: bool = False
+    refusal_reason: RefusalReason | None = None
+    citations: list[Citation] = field(default_factory=list)
+    retrieved: list[Hit] = field(default_factory=list)
+    grounding: GroundingReport = field(default_factory=GroundingReport)
+    mode: str = "extractive"
+    model: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    condensed_question: str | None = None
+    language: str = "fr"
+    closest: list[dict[str, str | None]] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    corpus_version: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "refusal_reason": self.refusal_reason,
+            "citations": [c.as_dict() for c in self.citations],
+            "retrieved": [
+                {
+                    "chunk_id": h.chunk.chunk_id,
+                    "doc_id": h.chunk.doc_id,
+                    "score": h.score,
+                    "text": h.chunk.text,
+                    "title": h.chunk.title,
+                    "section": h.chunk.section,
+                    "page": h.chunk.page,
+                    "url": h.chunk.url,
+                    "rank": h.rank,
+                    "bm25_rank": h.bm25_rank,
+                    "dense_rank": h.dense_rank,
+                }
+                for h in self.retrieved
+            ],
+            "grounding": self.grounding.as_dict(),
+            "mode": self.mode,
+            "model": self.model,
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "condensed_question": self.condensed_question,
+            "language": self.language,
+            "closest_publications": self.closest,
+            "notices": self.notices,
+            "corpus_version": self.corpus_version,
+        }
+
+    def sources_markdown(self) -> str:
+        """Numbered sources: title, section, page, date and link."""
+        lines = []
+        for c in self.citations:
+            where = " › ".join(x for x in (c.section,) if x)
+            page = f", p. {c.page}" if c.page else ""
+            date = f" ({c.date})" if c.date else ""
+            link = f" — {c.url}" if c.url else ""
+            lines.append(f"[{c.n}] {c.title}{date}{' — ' + where if where else ''}{page}{link}")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- extractive
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A quotable passage: one sentence, or a lead-in with the list it introduces."""
+
+    text: str
+    hit: Hit
+    members: tuple[int, ...]
+    dense: float
+    lexical: float
+    score: float
+
+
+def unit_score(dense: float, lexical: float, rank: int, language: str) -> float:
+    """Relevance of a unit: e5 similarity rescaled to [0, 1] (0.80 → 0, 0.92 → 1) and the
+    share of the question's French stems it contains — ignored for an English question,
+    whose words cannot match the French text — plus a small bonus for the passage's rank."""
+    dense_part = min(max((dense - 0.80) / 0.12, 0.0), 1.0)
+    if language == "en":
+        return dense_part + 0.03 / rank
+    return 0.5 * dense_part + 0.5 * lexical + 0.03 / rank
+
+
+_PART_SPLIT = re.compile(
+    r"\s*(?:,\s*)?\b(?:et|and)\s+(?=(?:quand|quel|quels|quelle|quelles|qui|ou|comment|"
+    r"pourquoi|combien|a partir|depuis|de quand|a qui|avec qui|lesquel\w*|que|qu'|from|when|"
+    r"which|what|who|how|where|why)\b)|\?\s+(?=\S)|;\s*"
+)
+_FOCUS = [
+    re.compile(
+        r"^(?:quel|quelle|quels|quelles)\s+(?:est|sont|etait|etaient|sera|seront)\s+"
+        r"(?:le|la|les|l')\s*(?:\d+\s+|(?:deux|trois|quatre|cinq|principaux|"
+        r"principales|grands?|grandes?)\s+)?([a-z]+)"
+    ),
+    re.compile(r"^qui\s+(?:est|sont|etait)\s+(?:le|la|les|l')\s*([a-z]+)"),
+    re.compile(r"^(?:quel|quelle|quels|quelles)\s+([a-z]+)"),
+]
+# nouns so general that their absence from the corpus says nothing
+_GENERIC_FOCUS = frozenset(
+    tokenize(
+        "objectif objectifs but role interet definition principe contenu difference sujet theme "
+        "place statut nom titre intitule type types exemple exemples liste nombre date annee "
+        "moment periode portee perimetre champ finalite enjeu enjeux point points element "
+        "elements etape etapes critere criteres axe axes condition conditions avantage avantages "
+        "limite limites risque risques attente attentes recommandation recommandations mesure "
+        "mesures action actions raison raisons organisme organismes document documents travaux "
+        "publication publications production productions thematique thematiques question questions"
+    )
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a multi-part question (just the question when it has one part)."""
+    folded = normalize_for_match(question)
+    parts = [p.strip(" ,?") for p in _PART_SPLIT.split(folded)]
+    parts = [p for p in parts if len(tokenize(p)) >= 1]
+    return parts if len(parts) > 1 else [question]
+
+
+def question_focus(question: str) -> str | None:
+    """The stem of what a French question asks for ("Quel est le prix…" → "prix")."""
+    folded = normalize_for_match(question)
+    for pattern in _FOCUS:
+        if match := pattern.match(folded):
+            stems = tokenize(match.group(1))
+            return stems[0] if stems else None
+    return None
+
+
+class ExtractiveAnswerer:
+    """Quotes the best sentences of the retrieved passages."""
+
+    #: below this best-unit score, the passages do not answer (calibrated on the gold set:
+    #: an English question only has the dense signal, hence its lower bar)
+    MIN_SCORE: ClassVar[dict[str, float]] = {"fr": 0.33, "en": 0.22}
+
+    def __init__(
+        self, index: OpenIndex, embedder: Embedder, max_units: int = 4, margin: float = 0.15
+    ) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.max_units = max_units
+        self.margin = margin
+
+    # ---------------------------------------------------------------- units
+
+    def units(self, question: str, hits: Sequence[Hit], language: str = "fr") -> list[Unit]:
+        """Every quotable unit of the hits, scored against ``question``."""
+        q_vector = self.embedder.embed_query(question)
+        q_stems = set(tokenize(question))
+        units: list[Unit] = []
+        for hit in hits:
+            sentences = chunk_sentences(hit.chunk) or [hit.chunk.text]
+            sims = self._sentence_sims(hit, len(sentences), q_vector)
+            for members in self._groups(hit.chunk.text, sentences):
+                text = self._span(hit.chunk.text, [sentences[i] for i in members])
+                stems = set(tokenize(text))
+                lexical = len(q_stems & stems) / len(q_stems) if q_stems else 0.0
+                dense = max(sims[i] for i in members)
+                score = unit_score(dense, lexical, hit.rank, language)
+                units.append(Unit(text, hit, tuple(members), dense, lexical, score))
+        return units
+
+    def _sentence_sims(self, hit: Hit, n: int, q_vector: np.ndarray) -> list[float]:
+        ids = [hit.chunk.chunk_id] if n == 1 else [f"{hit.chunk.chunk_id}#s{i}" for i in range(n)]
+        vectors = self.index.vectors(ids)
+        if len(vectors) != len(ids):  # no stored sentence vectors: embed them now
+            texts = chunk_sentences(hit.chunk) or [hit.chunk.text]
+            return list(self.embedder.embed_batch(texts, "passage") @ q_vector)
+        return [float(vectors[i] @ q_vector) for i in ids]
+
+    @staticmethod
+    def _groups(text: str, sentences: list[str]) -> list[list[int]]:
+        """Each sentence alone, and each lead-in (ending with ':') with the list items after
+        it."""
+        lines = text.split("\n")
+        is_item = []
+        for line in lines:
+            count = len(line_sentences(line))
+            is_item += [line.startswith("- ")] * count
+        groups = [[i] for i in range(len(sentences))]
+        for i, sentence in enumerate(sentences):
+            if sentence.rstrip().endswith(":") and i + 1 < len(sentences) and is_item[i + 1]:
+                j = i + 1
+                while j < len(sentences) and is_item[j]:
+                    j += 1
+                groups.append(list(range(i, j)))
+        return groups
+
+    @staticmethod
+    def _span(text: str, parts: list[str]) -> str:
+        """The exact passage text from the first part to the last one."""
+        start = text.find(parts[0])
+        end = text.find(parts[-1], start) + len(parts[-1])
+        if start < 0 or end < start:
+            return " ".join(parts)
+        return text[start:end]
+
+    # ---------------------------------------------------------------- selection
+
+    def select(self, question: str, units: list[Unit], language: str = "fr") -> list[Unit]:
+        """Best unit for each part of the question, then close runners-up; no redundancy."""
+        if not units:
+            return []
+        chosen: list[Unit] = []
+        parts = question_parts(question)
+        if len(parts) > 1:
+            for part in parts:
+                hits = list({u.hit.chunk.chunk_id: u.hit for u in units}.values())
+                scored = self.units(part, hits, language)
+                self._take(max(scored, key=lambda u: (u.score, -len(u.text))), chosen)
+        ranked = sorted(units, key=lambda u: (-u.score, u.hit.rank, u.members))
+        best = ranked[0].score
+        for unit in ranked:
+            if len(chosen) >= self.max_units or unit.score < best - self.margin:
+                break
+            self._take(unit, chosen)
+        return chosen[: self.max_units]
+
+    @staticmethod
+    def _take(unit: Unit, chosen: list[Unit]) -> None:
+        for other in chosen:
+            same_chunk = other.hit.chunk.chunk_id == unit.hit.chunk.chunk_id
+            if same_chunk and set(unit.members) <= set(other.members):
+                return  # already quoted inside a larger unit
+            if same_chunk and set(other.members) < set(unit.members):
+                chosen[chosen.index(other)] = unit  # the larger unit replaces it
+                return
+            a, b = set(tokenize(unit.text)), set(tokenize(other.text))
+            if a and len(a & b) / len(a) > 0.8:
+                return  # says the same thing
+        chosen.append(unit)
+
+    # ---------------------------------------------------------------- evidence
+
+    def lacks_evidence(
+        self, question: str, hits: Sequence[Hit], best: Unit | None, language: str = "fr"
+    ) -> bool:
+        """True when the passages do not answer: weak best sentence, a number or year of the
+        question absent from every passage, or the thing asked for never mentioned."""
+        if best is None or best.score < self.MIN_SCORE.get(language, self.MIN_SCORE["fr"]):
+            return True
+        passages = "\n".join(h.chunk.text for h in hits)
+        if numbers_in(question) - numbers_in(passages):
+            return True
+        focus = question_focus(question)
+        vocabulary = self.index.bm25.model.vocab_dict  # type: ignore[attr-defined]
+        return bool(focus and focus not in vocabulary and focus not in _GENERIC_FOCUS)
+
+    # ---------------------------------------------------------------- the answer
+
+    def answer(
+        self, question: str, hits: Sequence[Hit], language: str = "fr"
+    ) -> tuple[str, list[Citation], list[AnswerSentence]] | None:
+        """(answer text, citations, sentences to verify), or None when nothing answers."""
+        units = self.units(question, hits, language)
+        best = max(units, key=lambda u: u.score) if units else None
+        if self.lacks_evidence(question, hits, best, language):
+            return None
+        chosen = self.select(question, units, language)
+        citations, sentences, lines = [], [], []
+        for n, unit in enumerate(chosen, start=1):
+            c = unit.hit.chunk
+            citations.append(
+                Citation(
+                    n,
+                    c.chunk_id,
+                    c.doc_id,
+                    c.title,
+                    c.url,
+                    c.page,
+                    c.section,
+                    unit.text,
+                    c.date,
+                    c.doc_type,
+                )
+            )
+            sentences.append(AnswerSentence(unit.text, (n,)))
+            lines.append(f"« {unit.text} » [{n}]")
+        lead = (
+            "According to the HAS publications (quoted in French):"
+            if language == "en"
+            else "D'après les publications de la HAS :"
+        )
+        return "\n".join([lead, *lines]), citations, sentences

@@ -1,0 +1,54 @@
+"""User-facing texts of refusals and notices, in French and English."""
+
+from __future__ import annotations
+
+_REFUSALS = {
+    "unsafe_request": {
+        "fr": "Je ne peux pas répondre à cette demande : je réponds uniquement à partir des "
+        "publications de la HAS, en citant mes sources, et je ne change pas ces règles. "
+        "Posez votre question sur le choix ou l'usage des outils numériques et de l'IA "
+        "en contexte de soins.",
+        "en": "I cannot do that: I only answer from the HAS publications, citing my sources, "
+        "and I do not change these rules. Ask a question about choosing or using "
+        "digital tools and AI in care.",
+    },
+    "out_of_scope": {
+        "fr": "Cette question sort du champ de l'assistant, qui éclaire le choix et l'usage des "
+        "outils numériques et de l'IA en contexte de soins à partir des publications de "
+        "la HAS. Une décision concernant un patient (diagnostic, dose, traitement) relève "
+        "de votre jugement clinique et des recommandations de bonne pratique. "
+        "N'indiquez jamais de données permettant d'identifier un patient.",
+        "en": "This question is outside the assistant's scope: it helps choose and use digital "
+        "tools and AI in care, from the HAS publications. A decision about a patient "
+        "(diagnosis, dose, treatment) belongs to your clinical judgement and to clinical "
+        "guidelines. Never enter data that could identify a patient.",
+    },
+    "no_evidence": {
+        "fr": "Les publications de la HAS indexées ne répondent pas à cette question : je "
+        "préfère ne rien affirmer sans source.",
+        "en": "The indexed HAS publications do not answer this question, so I will not state "
+        "anything without a source.",
+    },
+}
+
+
+def refusal(reason: str, language: str, question: str, closest: list[dict]) -> str:
+    """The refusal text; for ``no_evidence``, followed by the closest publications."""
+    text = _REFUSALS[reason]["en" if language == "en" else "fr"]
+    if reason == "no_evidence" and closest:
+        head = "Closest publications:" if language == "en" else "Publications les plus proches :"
+        lines = [
+            f"- {p['title']}"
+            + (f" — {p['url']}" if p.get("url") else "")
+            + ("" if p.get("indexed") else " (non indexée : `has-assistant corpus sync`)")
+            for p in closest
+        ]
+        text = "\n".join([text, head, *lines])
+    return text
+
+
+def truncated(length: int, limit: int) -> str:
+    return (
+        f"Question tronquée à {limit} caractères (elle en comptait {length}). / "
+        f"Question truncated to {limit} characters (it had {length})."
+    )
