@@ -156,12 +156,16 @@ _PART_SPLIT = re.compile(
 _FOCUS = [
     re.compile(
         r"^(?:quel|quelle|quels|quelles)\s+(?:est|sont|etait|etaient|sera|seront)\s+"
-        r"(?:le|la|les|l')\s*(?:\d+\s+|(?:deux|trois|quatre|cinq|principaux|"
+        r"(?:les\s+|le\s+|la\s+|l')(?:\d+\s+|(?:deux|trois|quatre|cinq|principaux|"
         r"principales|grands?|grandes?)\s+)?([a-z]+)"
     ),
-    re.compile(r"^qui\s+(?:est|sont|etait)\s+(?:le|la|les|l')\s*([a-z]+)"),
+    re.compile(r"^qui\s+(?:est|sont|etait)\s+(?:les\s+|le\s+|la\s+|l')([a-z]+)"),
     re.compile(r"^(?:quel|quelle|quels|quelles)\s+([a-z]+)"),
 ]
+_ANAPHOR = re.compile(
+    r"^(?:Ce|Cet|Cette|Ces|Ceci|Cela|Il|Elle|Ils|Elles|Celui-ci|Celle-ci|"
+    r"Ceux-ci|Leur|Leurs|Son|Sa|Ses)\b"
+)
 # nouns so general that their absence from the corpus says nothing
 _GENERIC_FOCUS = frozenset(
     tokenize(
@@ -238,13 +242,16 @@ class ExtractiveAnswerer:
 
     @staticmethod
     def _groups(text: str, sentences: list[str]) -> list[list[int]]:
-        """Each sentence alone, and each lead-in (ending with ':') with the list items after
-        it."""
-        lines = text.split("\n")
-        is_item = []
-        for line in lines:
+        """Each sentence alone; each lead-in (ending with ':') with the list items after it;
+        each sentence opening with an anaphor (« Ce guide… ») with the sentence before it."""
+        is_item: list[bool] = []
+        line_of: list[int] = []
+        for number, line in enumerate(text.split("\n")):
             count = len(line_sentences(line))
             is_item += [line.startswith("- ")] * count
+            line_of += [number] * count
+        if len(is_item) != len(sentences):  # single-sentence chunk: the chunk itself
+            return [[0]]
         groups = [[i] for i in range(len(sentences))]
         for i, sentence in enumerate(sentences):
             if sentence.rstrip().endswith(":") and i + 1 < len(sentences) and is_item[i + 1]:
@@ -252,6 +259,8 @@ class ExtractiveAnswerer:
                 while j < len(sentences) and is_item[j]:
                     j += 1
                 groups.append(list(range(i, j)))
+            if i and line_of[i] == line_of[i - 1] and _ANAPHOR.match(sentence):
+                groups.append([i - 1, i])
         return groups
 
     @staticmethod
