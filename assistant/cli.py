@@ -335,3 +335,72 @@ def search(
             console.print(f"[{h.rank}] {h.score:.4f}  {c.title} › {where}{page}")
             console.print(f"    {c.text[:300]}", markup=False)
             console.print(f"    {c.url}", markup=False)
+
+
+def _load_history(path: Path | None) -> list:
+    """Conversation so far: a JSON list of {"question", "answer"} objects."""
+    from .conversation import Turn
+
+    if path is None:
+        return []
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return [Turn(str(t["question"]), str(t.get("answer", ""))) for t in raw]
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise AssistantError(
+            f"{path}: not a conversation history ({exc})",
+            'expected a JSON list of {"question": ..., "answer": ...} objects',
+        ) from exc
+
+
+def _print_answer(console: Console, answer: Any) -> None:
+    console.print(answer.answer, markup=False, highlight=False)
+    if answer.citations:
+        console.print("\nSources :", style="bold")
+        console.print(answer.sources_markdown(), markup=False)
+        g = answer.grounding
+        console.print(
+            f"\nVérification : {g.supported}/{g.total} phrase(s) appuyée(s) par la source citée.",
+            style="dim",
+        )
+    for notice in answer.notices:
+        console.print(f"Note : {notice}", style="yellow", markup=False)
+
+
+@main.command()
+@click.argument("question", required=False)
+@click.option(
+    "--batch",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON Lines file of {'question': ...} objects (models loaded once).",
+)
+@click.option(
+    "--history",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='Conversation so far: JSON list of {"question", "answer"}.',
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON answer object per question.")
+@click.pass_context
+@handle_errors
+def ask(
+    ctx: click.Context,
+    question: str | None,
+    batch: Path | None,
+    history: Path | None,
+    as_json: bool,
+) -> None:
+    """Répond à une question à partir des publications de la HAS, avec citations."""
+    from .app import Assistant
+
+    if (question is None) == (batch is None):
+        raise click.UsageError("give either a QUESTION or --batch FILE")
+    turns = _load_history(history)
+    questions = _read_batch(batch) if batch else [question or ""]
+    assistant = Assistant(_settings(ctx))
+    console = _console()
+    for q in questions:
+        answer = assistant.ask(q, turns)
+        if as_json:
+            click.echo(json.dumps(answer.as_dict(), ensure_ascii=False))
+        else:
+            _print_answer(console, answer)

@@ -87,13 +87,14 @@ def parse_answer(text: str) -> list[AnswerSentence]:
 
     Markers written after the final punctuation ("… santé. [1]") belong to the sentence
     before them. Lines are split first (list items are sentences of their own)."""
-    text = re.sub(r"([.!?…:;])((?:\s*\[\d+\])+)", lambda m: f"{m.group(2)}{m.group(1)}", text)
+    text = re.sub(
+        r"([.!?…:;]\s*[»”\"]?)((?:\s*\[\d+\])+)", lambda m: f"{m.group(2)}{m.group(1)}", text
+    )
     sentences: list[AnswerSentence] = []
     for line in text.splitlines():
         for sentence in split_sentences(line.strip().lstrip("-•* ").strip()):
             markers = tuple(int(n) for n in MARKER.findall(sentence))
-            clean = MARKER.sub("", sentence)
-            clean = re.sub(r"\s+([.,;:!?…])", r"\1", clean).strip(' «»"')
+            clean = re.sub(r"\s*\[\d+\]", "", sentence).strip(' «»"')
             if any(c.isalnum() for c in clean):
                 sentences.append(AnswerSentence(clean.strip(), markers))
     return sentences

@@ -43,7 +43,7 @@ from .text import split_sentences
 
 PREFIX = "has_chunks_"
 REGISTRY = "has_assistant_registry"
-CHUNKER_VERSION = "1"
+CHUNKER_VERSION = "2"  # bump whenever chunking changes: forces re-chunking
 PAGE = 500  # records per Chroma get/add call
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)

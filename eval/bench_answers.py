@@ -44,8 +44,10 @@ def main() -> None:
             ms = (time.perf_counter() - started) * 1000
             rows.append((q, answer, ms))
             if args.show:
-                print(f"--- {q.id} [{q.kind}] {q.question}\n{answer.answer}\n"
-                      f"refused={answer.refusal_reason} grounding={answer.grounding.score:.2f}")
+                print(
+                    f"--- {q.id} [{q.kind}] {q.question}\n{answer.answer}\n"
+                    f"refused={answer.refusal_reason} grounding={answer.grounding.score:.2f}"
+                )
 
     answerable = [(q, a) for q, a, _ in rows if q.answerable]
     coverage = [mention_coverage(a.answer, q.must_mention) for q, a in answerable if not a.refused]
@@ -54,21 +56,33 @@ def main() -> None:
     expected = [q.kind in SHOULD_REFUSE for q, _, _ in rows]
     refused = [a.refused for _, a, _ in rows]
     scores = refusal_scores(expected, refused)
-    reasons_ok = sum(a.refusal_reason == SHOULD_REFUSE[q.kind]
-                     for q, a, _ in rows if q.kind in SHOULD_REFUSE and a.refused)
+    reasons_ok = sum(
+        a.refusal_reason == SHOULD_REFUSE[q.kind]
+        for q, a, _ in rows
+        if q.kind in SHOULD_REFUSE and a.refused
+    )
     grounding = [a.grounding.score for _, a, _ in rows if not a.refused]
     latencies = [ms for _, _, ms in rows]
     fact_total = sum(len(q.must_mention) for q, a in answerable if not a.refused)
-    fact_hit = sum(mention_coverage(a.answer, q.must_mention) * len(q.must_mention)
-                   for q, a in answerable if not a.refused)
+    fact_hit = sum(
+        mention_coverage(a.answer, q.must_mention) * len(q.must_mention)
+        for q, a in answerable
+        if not a.refused
+    )
     print(f"{len(gold)} questions ({len(answerable)} answerable)")
-    print(f"must_mention: {fact_hit / max(fact_total, 1):.3f} of facts present; "
-          f"{full}/{len(coverage)} answered questions contain every fact")
+    print(
+        f"must_mention: {fact_hit / max(fact_total, 1):.3f} of facts present; "
+        f"{full}/{len(coverage)} answered questions contain every fact"
+    )
     print(f"must_not_claim violations: {len(violations)}/{len(rows)} {violations}")
-    print(f"refusals: precision {scores['precision']:.3f}, recall {scores['recall']:.3f}, "
-          f"F1 {scores['f1']:.3f}; right reason {reasons_ok}/{sum(refused)} refusals")
-    print(f"false-refusal rate on answerable: {scores['false_refusal_rate']:.3f} "
-          f"({sum(a.refused for _, a in answerable)}/{len(answerable)})")
+    print(
+        f"refusals: precision {scores['precision']:.3f}, recall {scores['recall']:.3f}, "
+        f"F1 {scores['f1']:.3f}; right reason {reasons_ok}/{sum(refused)} refusals"
+    )
+    print(
+        f"false-refusal rate on answerable: {scores['false_refusal_rate']:.3f} "
+        f"({sum(a.refused for _, a in answerable)}/{len(answerable)})"
+    )
     for kind in ("unanswerable", "out_of_scope", "injection"):
         subset = [(q, a) for q, a, _ in rows if q.kind == kind]
         ok = sum(a.refusal_reason == SHOULD_REFUSE[kind] for _, a in subset)

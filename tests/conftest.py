@@ -117,3 +117,14 @@ def has_assistant(*args: str, env: dict[str, str] | None = None) -> subprocess.C
         timeout=300,
         env={**os.environ, **(env or {})},
     )
+
+
+@pytest.fixture(scope="session")
+def bundled(tmp_path_factory: pytest.TempPathFactory, e5):
+    """An Assistant over the bundled HAS corpus, ingested once for the session."""
+    from assistant.app import Assistant
+    from assistant.settings import load_settings
+
+    assistant = Assistant(load_settings(home=tmp_path_factory.mktemp("bundled")), e5)
+    assistant.ingest()
+    return assistant

@@ -127,3 +127,45 @@ def test_added_sources_are_remembered_by_later_ingests(tmp_path: Path):
     run = has_assistant("ingest", env=env)
     assert "removed: 1  (fictif-00)" in run.stdout
     assert "no longer exists" in run.stderr
+
+
+def test_ask_json_batch_and_readable_output(tmp_path: Path):
+    env = {"HAS_ASSISTANT_HOME": str(tmp_path)}
+    assert has_assistant("ingest", env=env).returncode == 0
+    run = has_assistant("ask", "Quels sont les trois axes du cadre de confiance ?", env=env)
+    assert run.returncode == 0, run.stderr
+    assert "Guider la sélection" in run.stdout and "Sources :" in run.stdout
+    assert "[1] Technologies numériques" in run.stdout and "has-sante.fr" in run.stdout
+
+    batch = tmp_path / "q.jsonl"
+    questions = [
+        "Quand le cadre de confiance a-t-il été initié ?",
+        "Quelle dose de paracétamol pour mon patient ?",
+        "Qui est le président de la HAS ?",
+    ]
+    batch.write_text(
+        "\n".join(json.dumps({"question": q, "kind": "x"}) for q in questions), encoding="utf-8"
+    )
+    run = has_assistant("ask", "--batch", str(batch), "--json", env=env)
+    assert run.returncode == 0, run.stderr
+    answers = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [a["question"] for a in answers] == questions
+    assert [a["refusal_reason"] for a in answers] == [None, "out_of_scope", "no_evidence"]
+    assert answers[0]["citations"] and answers[0]["grounding"]["score"] == 1.0
+
+    history = tmp_path / "h.json"
+    history.write_text(
+        json.dumps(
+            [
+                {
+                    "question": "Quels critères de certification concernent le numérique ?",
+                    "answer": "...",
+                }
+            ]
+        )
+    )
+    run = has_assistant("ask", "et pour les DMN ?", "--history", str(history), "--json", env=env)
+    assert json.loads(run.stdout)["condensed_question"].startswith("Quels critères")
+    history.write_text("[1, 2]")
+    run = has_assistant("ask", "et pour les DMN ?", "--history", str(history), env=env)
+    assert run.returncode == 1 and "not a conversation history" in run.stderr

@@ -1,0 +1,71 @@
+"""The grounding check on hand-made (sentence, passage) cases, with the real e5 model."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.grounding import AnswerSentence, GroundingChecker, parse_answer
+
+PASSAGES = {
+    1: "Face à ce constat, la HAS a initié en 2022 un cadre de confiance pour les technologies "
+    "numériques. Le cadre de confiance à construire s’articule autour de 3 axes :\n"
+    "- Guider la sélection des professionnels ;\n- Accompagner les usages.",
+    2: "Il n’a pas pour vocation d’apporter des réponses spécifiques pour évaluer un DMN "
+    "particulier ou d’établir un score.",
+}
+
+
+@pytest.fixture(scope="module")
+def checker(e5):
+    return GroundingChecker(e5)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "supported", "reason"),
+    [
+        ("La HAS a initié en 2022 un cadre de confiance [1].", True, ""),
+        ("Le cadre de confiance s'articule autour de trois axes [1].", True, ""),
+        ("La HAS a initié en 2024 un cadre de confiance [1].", False, "2024"),
+        ("Le cadre de confiance s'articule autour de quatre axes [1].", False, "4"),
+        ("La CNAM a initié en 2022 un cadre de confiance [1].", False, "CNAM"),
+        ("Le guide permet d'établir un score pour un DMN [2].", False, "negation"),
+        ("Il n'a pas pour vocation d'établir un score [2].", True, ""),
+        ("La HAS a initié en 2022 un cadre de confiance.", False, "no citation"),
+        ("La HAS a initié en 2022 un cadre de confiance [7].", False, "unknown citation"),
+        ("Les hôpitaux doivent acheter des logiciels certifiés [1].", False, "coverage"),
+    ],
+)
+def test_verdicts(checker, sentence, supported, reason):
+    verdict = checker.check_text(sentence, PASSAGES).verdicts[0]
+    assert verdict.supported is supported, verdict
+    assert reason in verdict.reason
+
+
+def test_parse_answer_keeps_markers_written_after_the_period():
+    parsed = parse_answer(
+        "Intro :\n« Première phrase. » [1] Deuxième phrase [2][3].\n"
+        "- un item [1]\nPhrase sans marqueur."
+    )
+    assert parsed == [
+        AnswerSentence("Intro :", ()),
+        AnswerSentence("Première phrase.", (1,)),
+        AnswerSentence("Deuxième phrase.", (2, 3)),
+        AnswerSentence("un item", (1,)),
+        AnswerSentence("Phrase sans marqueur.", ()),
+    ]
+
+
+def test_report_counts_and_serialises(checker):
+    report = checker.check_text(
+        "La HAS a initié en 2022 un cadre de confiance [1]. Elle a 9 axes [1].", PASSAGES
+    )
+    data = report.as_dict()
+    assert (data["supported"], data["total"], data["score"]) == (1, 2, 0.5)
+    assert data["unsupported"] == ["Elle a 9 axes."]
+    assert data["sentences"][1]["reason"].startswith("number or date")
+
+
+def test_without_embedder_only_lexical_signals(tmp_path):
+    plain = GroundingChecker(None)
+    verdict = plain.check_text("Le cadre compte trois axes [1].", PASSAGES).verdicts[0]
+    assert verdict.similarity is None
