@@ -26,7 +26,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/has-assistant corpus list
 	$(BIN)/has-assistant ingest
-	$(BIN)/has-assistant search "Quels sont les trois axes du cadre de confiance ?" --k 3
+	$(BIN)/has-assistant ask "Quels sont les trois axes du cadre de confiance ?"
 
 lint: install
 	$(BIN)/ruff check .

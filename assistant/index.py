@@ -512,17 +512,21 @@ class OpenIndex:
         return int(self.collection.count())
 
     def dense(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
-        """Top ``n`` chunk ids by cosine similarity to the query; a chunk scores as its best
-        vector (the whole chunk, or one of its sentences)."""
+        """Top ``n`` chunk ids by cosine similarity to the query. With ``dense_sentence_max``
+        a chunk scores as its best vector (the chunk, or one of its sentences)."""
         vector = self.index.embedder.embed_query(query)
-        depth = min(max(n * 8, 64), self.n_records)
+        sentences = self.index.settings.dense_sentence_max
+        depth = min(max(n * 8, 64) if sentences else n, self.n_records)
         if depth <= 0:
             return []
+        filters = [] if sentences else [{"kind": "chunk"}]
+        filters += [{"doc_type": doc_type}] if doc_type else []
+        where = filters[0] if len(filters) == 1 else ({"$and": filters} if filters else None)
         result = self.collection.query(
             query_embeddings=[vector],
             n_results=depth,
             include=["distances", "metadatas"],
-            where={"doc_type": doc_type} if doc_type else None,
+            where=where,
         )
         best: dict[str, float] = {}
         rows = zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True)

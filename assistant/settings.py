@@ -38,8 +38,10 @@ class Settings(BaseSettings):
         default=True, description="Embed each chunk with its title and section in front."
     )
     sentence_vectors: bool = Field(
-        default=True,
-        description="Also embed each sentence; a chunk's dense score is its best sentence's.",
+        default=True, description="Also store a vector per sentence (used to pick quotes)."
+    )
+    dense_sentence_max: bool = Field(
+        default=False, description="Dense score of a chunk = its best sentence's (measured off)."
     )
     chroma_url: str | None = Field(
         default=None, description="Chroma server URL (http://host:port); embedded if unset."

@@ -191,3 +191,13 @@ def test_search_is_deterministic(tmp_path: Path, e5):
         for _ in range(3)
     ]
     assert runs[0] == runs[1] == runs[2]
+
+
+def test_dense_with_sentence_max_returns_chunks_not_sentences(tmp_path: Path, e5):
+    index = make_index(tmp_path, e5, dense_sentence_max=True)
+    index.ingest(load(fictitious_docs(tmp_path / "docs", 3)))
+    opened = index.open()
+    ranked = opened.dense("le tri des appels", 5)
+    assert ranked and all("#s" not in cid for cid, _ in ranked)
+    assert len({cid for cid, _ in ranked}) == len(ranked)
+    assert set(opened.chunks([cid for cid, _ in ranked])) == {cid for cid, _ in ranked}
