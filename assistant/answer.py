@@ -76,6 +76,10 @@ class Answer:
     closest: list[dict[str, str | None]] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     corpus_version: str | None = None
+    fallback_reason: str | None = None  # why an LLM answer was not used
+    prompt: str | None = None  # what the LLM was sent (trainer view)
+    llm_raw: str | None = None  # what the LLM wrote, before verification
+    llm_grounding: GroundingReport | None = None  # the check of a rejected LLM answer
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +113,10 @@ class Answer:
             "closest_publications": self.closest,
             "notices": self.notices,
             "corpus_version": self.corpus_version,
+            "fallback_reason": self.fallback_reason,
+            "prompt": self.prompt,
+            "llm_raw": self.llm_raw,
+            "llm_grounding": self.llm_grounding.as_dict() if self.llm_grounding else None,
         }
 
     def sources_markdown(self) -> str:

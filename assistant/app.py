@@ -13,15 +13,17 @@ from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
-from . import messages
+from . import messages as texts
 from .answer import Answer, ExtractiveAnswerer, question_parts
 from .bm25 import tokenize
 from .conversation import Turn, condense
 from .corpus import Corpus
 from .embeddings import Embedder, make_embedder
 from .errors import AssistantError
+from .generation import LLMAnswerer, LLMFailure, TokenSink, describe_failure
 from .grounding import GroundingChecker
 from .index import Index, IngestReport, OpenIndex, Progress
+from .llm import Prompts, make_chat_model, model_label
 from .policy import off_topic, screen
 from .retrieval import Hit, Retriever, make_retriever, reciprocal_rank_fusion
 from .settings import Settings, load_settings
@@ -112,13 +114,50 @@ class Assistant:
             )
         limit = self.settings.max_question_chars
         if len(text) > limit:
-            return text[:limit], [messages.truncated(len(text), limit)]
+            return text[:limit], [texts.truncated(len(text), limit)]
         return text, []
 
-    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+    @cached_property
+    def llm(self) -> LLMAnswerer:
+        """The LLM answerer of the configured backend (ConfigError when there is none)."""
+        s = self.settings
+        return LLMAnswerer(
+            make_chat_model(s),
+            Prompts.load(s.prompts_dir),
+            self.checker,
+            s.llm_policy,
+            s.llm_min_grounding,
+        )
+
+    def resolve_mode(self, mode: str | None) -> str:
+        if mode in (None, "auto"):
+            return "llm" if self.settings.llm_backend != "none" else "extractive"
+        if mode not in ("llm", "extractive"):
+            raise AssistantError(f"unknown mode '{mode}'", "use extractive or llm")
+        return mode
+
+    def _condense(self, question: str, history: Sequence[Turn], mode: str) -> str:
+        if mode == "llm" and history:
+            try:
+                return self.llm.condense(question, history)
+            except LLMFailure:
+                pass  # the rule-based condensation below still applies
+        return condense(question, history)
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        mode: str | None = None,
+        on_token: TokenSink | None = None,
+    ) -> Answer:
         """Answer ``question`` (with the conversation so far) from the indexed publications:
-        screened, condensed, retrieved, answered and verified. Never raises for a refusal."""
+        screened, condensed, retrieved, answered and verified. Never raises for a refusal.
+
+        ``mode``: 'extractive', 'llm', or None for the configured default. In LLM mode the
+        model's tokens go to ``on_token`` as they come (a draft, not yet verified)."""
         started = time.perf_counter()
+        mode = self.resolve_mode(mode)
         question, notices = self._clean_question(question)
         language = detect_language(question)
         answer = Answer(question=question, answer="", language=language, notices=notices)
@@ -126,7 +165,7 @@ class Assistant:
         reason = screen(question)
         if reason:
             return self._refuse(answer, reason, started)
-        query = condense(question, history)
+        query = self._condense(question, history, mode)
         answer.condensed_question = query if query != question else None
         t0 = time.perf_counter()
         answer.retrieved = self.retrieve_for_answer(query)
@@ -140,18 +179,48 @@ class Assistant:
         if result is None:
             answer.closest = self.closest_publications(query, answer.retrieved)
             return self._refuse(answer, "no_evidence", started)
-        answer.answer, answer.citations, sentences = result
         t0 = time.perf_counter()
-        passages = {
-            c.n: h.chunk.text
-            for c in answer.citations
-            for h in answer.retrieved
-            if h.chunk.chunk_id == c.chunk_id
-        }
-        answer.grounding = self.checker.check(sentences, passages)
+        self._fill_extractive(answer, result)
         answer.timings_ms["verify"] = (time.perf_counter() - t0) * 1000
+        if mode == "llm":
+            self._answer_with_llm(answer, query, on_token)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
+
+    def _fill_extractive(self, answer: Answer, result: tuple) -> None:
+        answer.answer, answer.citations, sentences = result
+        chunks = {h.chunk.chunk_id: h.chunk.text for h in answer.retrieved}
+        passages = {c.n: chunks[c.chunk_id] for c in answer.citations}
+        answer.grounding = self.checker.check(sentences, passages)
+        answer.mode = "extractive"
+
+    def _answer_with_llm(self, answer: Answer, query: str, on_token: TokenSink | None) -> None:
+        """Replace the (already verified) extractive answer by the model's, if it passes."""
+        llm, s = self.llm, self.settings
+        answer.model = model_label(s)
+        messages = llm.messages(query, answer.retrieved, answer.language)
+        answer.prompt = "\n\n".join(f"[{m.type}]\n{m.content}" for m in messages)
+        t0 = time.perf_counter()
+        try:
+            answer.llm_raw = llm.generate(messages, on_token)
+        except LLMFailure as exc:
+            reason = describe_failure(exc.__cause__ or exc, s.llm_base_url, s.llm_timeout_s)
+            answer.fallback_reason = reason
+            answer.notices.append(texts.fallback(reason))
+            return
+        finally:
+            answer.timings_ms["generate"] = (time.perf_counter() - t0) * 1000
+        t0 = time.perf_counter()
+        checked = llm.check(answer.llm_raw, answer.retrieved)
+        answer.timings_ms["verify_llm"] = (time.perf_counter() - t0) * 1000
+        if checked.fallback_reason:
+            answer.fallback_reason = checked.fallback_reason
+            answer.notices.append(texts.fallback(checked.fallback_reason))
+            answer.llm_grounding = checked.report
+            return
+        answer.answer, answer.citations = checked.text, checked.citations
+        answer.grounding, answer.mode = checked.report, "llm"
+        answer.notices.extend(checked.notices)
 
     def retrieve_for_answer(self, query: str) -> list[Hit]:
         """Hits for the question; a multi-part question also searches each part, and the
@@ -174,7 +243,7 @@ class Assistant:
     def _refuse(self, answer: Answer, reason: str, started: float) -> Answer:
         answer.refused = True
         answer.refusal_reason = reason  # type: ignore[assignment]
-        answer.answer = messages.refusal(reason, answer.language, answer.question, answer.closest)
+        answer.answer = texts.refusal(reason, answer.language, answer.question, answer.closest)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
 

@@ -365,6 +365,8 @@ def _print_answer(console: Console, answer: Any) -> None:
         )
     for notice in answer.notices:
         console.print(f"Note : {notice}", style="yellow", markup=False)
+    if answer.mode == "llm" and answer.model:
+        console.print(f"Rédigé par {answer.model}, vérifié phrase par phrase.", style="dim")
 
 
 @main.command()
@@ -380,6 +382,13 @@ def _print_answer(console: Console, answer: Any) -> None:
     help='Conversation so far: JSON list of {"question", "answer"}.',
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON answer object per question.")
+@click.option(
+    "--mode",
+    type=click.Choice(["auto", "extractive", "llm"]),
+    default="auto",
+    help="auto: llm when HAS_ASSISTANT_LLM_BACKEND is set, else extractive.",
+)
+@click.option("--stream", is_flag=True, help="Show the LLM's draft on stderr as it is written.")
 @click.pass_context
 @handle_errors
 def ask(
@@ -388,6 +397,8 @@ def ask(
     batch: Path | None,
     history: Path | None,
     as_json: bool,
+    mode: str,
+    stream: bool,
 ) -> None:
     """Répond à une question à partir des publications de la HAS, avec citations."""
     from .app import Assistant
@@ -398,8 +409,16 @@ def ask(
     questions = _read_batch(batch) if batch else [question or ""]
     assistant = Assistant(_settings(ctx))
     console = _console()
+
+    def draft(token: str) -> None:
+        click.echo(token, err=True, nl=False)
+
     for q in questions:
-        answer = assistant.ask(q, turns)
+        answer = assistant.ask(q, turns, mode, draft if stream else None)
+        if stream and answer.llm_raw is not None:
+            click.echo(
+                "\n--- brouillon du modèle ci-dessus ; réponse vérifiée ci-dessous ---", err=True
+            )
         if as_json:
             click.echo(json.dumps(answer.as_dict(), ensure_ascii=False))
         else:

@@ -47,6 +47,14 @@ def refusal(reason: str, language: str, question: str, closest: list[dict]) -> s
     return text
 
 
+def fallback(reason: str) -> str:
+    return (
+        f"Réponse du LLM non retenue ({reason}) : la réponse extractive vérifiée est "
+        f"affichée à la place. / LLM answer not used; the verified extractive answer is "
+        f"shown instead."
+    )
+
+
 def truncated(length: int, limit: int) -> str:
     return (
         f"Question tronquée à {limit} caractères (elle en comptait {length}). / "

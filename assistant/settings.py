@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import ConfigError
@@ -50,6 +51,21 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=100, le=20000)
     candidates: int = Field(default=30, ge=1, le=500, description="Per-retriever depth for RRF.")
     rrf_k: int = Field(default=60, ge=1)
+    llm_backend: Literal["none", "openai", "ollama", "llamacpp"] = Field(
+        default="none", description="none = extractive answers only (the default)."
+    )
+    llm_base_url: str | None = None
+    llm_model: str | None = Field(default=None, description="Model name, or a .gguf path.")
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(default=60.0, gt=0)
+    llm_max_tokens: int = Field(default=400, ge=16, le=4096)
+    llm_policy: Literal["flag", "drop", "fallback"] = Field(
+        default="flag", description="What to do with sentences the check does not support."
+    )
+    llm_min_grounding: float = Field(
+        default=0.5, ge=0, le=1, description="Below this grounding score: extractive answer."
+    )
+    prompts_dir: Path = Field(default=BUNDLED_CORPUS_DIR.parent / "prompts")
     sync_timeout_s: float = Field(default=30.0, gt=0)
     sync_retries: int = Field(default=3, ge=0, le=10)
     sync_backoff_s: float = Field(default=1.0, ge=0)
