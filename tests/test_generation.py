@@ -10,6 +10,7 @@ import pytest
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from pydantic import Field
 
 from assistant.app import Assistant
 from assistant.conversation import Turn
@@ -17,9 +18,11 @@ from assistant.generation import LLMAnswerer
 from assistant.llm import Prompts
 
 QUESTION = "Quels sont les trois axes du cadre de confiance ?"
-GOOD = ("Le cadre de confiance s’articule autour de 3 axes [1]. Il s'agit de guider la "
-        "sélection des professionnels de santé dans leur choix de technologies numériques "
-        "pertinentes [1].")
+GOOD = (
+    "Le cadre de confiance s’articule autour de 3 axes [1]. Il s'agit de guider la "
+    "sélection des professionnels de santé dans leur choix de technologies numériques "
+    "pertinentes [1]."
+)
 BAD_NUMBER = "Le cadre de confiance s’articule autour de 5 axes [1]."
 NO_CITATION = "Le cadre de confiance s’articule autour de 3 axes."
 
@@ -29,19 +32,21 @@ class ScriptedChatModel(BaseChatModel):
 
     script: str
     fail_after: int | None = None
-    seen: list = []
+    seen: list = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages: list[BaseMessage], stop=None, run_manager=None,
-                  **kwargs: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
+    ) -> ChatResult:
         self.seen.append(messages)
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=self.script))])
 
-    def _stream(self, messages: list[BaseMessage], stop=None, run_manager=None,
-                **kwargs: Any) -> Iterator[ChatGenerationChunk]:
+    def _stream(
+        self, messages: list[BaseMessage], stop=None, run_manager=None, **kwargs: Any
+    ) -> Iterator[ChatGenerationChunk]:
         self.seen.append(messages)
         for i, word in enumerate(self.script.split(" ")):
             if self.fail_after is not None and i >= self.fail_after:
@@ -55,8 +60,10 @@ def make(bundled):
         assistant = Assistant(bundled.settings, bundled.embedder)
         model = ScriptedChatModel(script=script, fail_after=fail_after, seen=[])
         assistant.__dict__["llm"] = LLMAnswerer(
-            model, Prompts.load(bundled.settings.prompts_dir), assistant.checker, policy, 0.5)
+            model, Prompts.load(bundled.settings.prompts_dir), assistant.checker, policy, 0.5
+        )
         return assistant
+
     return build
 
 
@@ -127,8 +134,9 @@ def test_prompt_fences_passages_and_numbers_them(make):
 
 def test_llm_condenses_follow_ups(make):
     assistant = make("Quels critères de certification concernent les DMN ?")
-    answer = assistant.ask("et pour les DMN ?", [Turn("Quels critères de certification ?", "…")],
-                           mode="llm")
+    answer = assistant.ask(
+        "et pour les DMN ?", [Turn("Quels critères de certification ?", "…")], mode="llm"
+    )
     assert answer.condensed_question == "Quels critères de certification concernent les DMN ?"
 
 

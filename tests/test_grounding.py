@@ -32,7 +32,7 @@ def checker(e5):
         ("Il n'a pas pour vocation d'établir un score [2].", True, ""),
         ("La HAS a initié en 2022 un cadre de confiance.", False, "no citation"),
         ("La HAS a initié en 2022 un cadre de confiance [7].", False, "unknown citation"),
-        ("Les hôpitaux doivent acheter des logiciels certifiés [1].", False, "coverage"),
+        ("Les hôpitaux doivent acheter des logiciels certifiés [1].", False, "not in the cited"),
     ],
 )
 def test_verdicts(checker, sentence, supported, reason):
@@ -69,3 +69,40 @@ def test_without_embedder_only_lexical_signals(tmp_path):
     plain = GroundingChecker(None)
     verdict = plain.check_text("Le cadre compte trois axes [1].", PASSAGES).verdicts[0]
     assert verdict.similarity is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "reason"),
+    [
+        ("Seuls les hôpitaux publics sont concernés par le cadre de confiance [1].", "qualifier"),
+        ("Le cadre de confiance s'adresse aux patients [1].", "actor"),
+        ("Les trois axes sont toujours évalués [1].", "qualifier"),
+    ],
+)
+def test_qualifiers_and_actors_absent_from_the_passage(checker, sentence, reason):
+    verdict = checker.check_text(sentence, PASSAGES).verdicts[0]
+    assert not verdict.supported and reason in verdict.reason
+
+
+def test_a_list_item_is_read_with_its_lead_in(checker):
+    verdict = checker.check_text(
+        "Le cadre de confiance s'articule notamment autour de l'accompagnement des usages [1].",
+        PASSAGES,
+    ).verdicts[0]
+    assert verdict.supported, verdict
+
+
+def test_shipped_grounding_pairs_are_balanced_and_cover_each_kind_of_change():
+    import json
+    from pathlib import Path
+
+    pairs = [json.loads(x) for x in Path("eval/grounding_pairs.jsonl").read_text().splitlines()]
+    assert len(pairs) >= 80
+    assert {p["change"] for p in pairs if not p["supported"]} >= {
+        "number",
+        "date",
+        "negation",
+        "actor",
+        "scope",
+    }
+    assert 0.4 <= sum(p["supported"] for p in pairs) / len(pairs) <= 0.6
