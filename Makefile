@@ -6,9 +6,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # extras to install; CI adds the sentence-transformers backend: EXTRAS=dev,st-test
 EXTRAS ?= dev
-# a torch to install first (e.g. TORCH=torch==2.13.0, a CPU build), so that the st extra
-# does not pull a multi-GB CUDA build
-TORCH ?=
+# requirements to install first, e.g. PREINSTALL="torch==2.13.0" (a CPU build, so that the
+# st extra does not pull a multi-GB CUDA build) or a prebuilt llama-cpp-python wheel
+PREINSTALL ?=
 
 .PHONY: run test lint install clean
 
@@ -17,9 +17,9 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(if $(TORCH),$(BIN)/python -m pip install -q "$(TORCH)")
+	$(if $(PREINSTALL),$(BIN)/python -m pip install -q $(PREINSTALL))
 	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
-	echo "$(EXTRAS) $(TORCH)" > $@
+	echo "$(EXTRAS) $(PREINSTALL)" > $@
 
 install: $(VENV)/.installed
 

@@ -18,6 +18,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from .answer import Citation
 from .conversation import Turn
+from .errors import AssistantError
 from .grounding import GroundingChecker, GroundingReport, Verdict
 from .llm import Prompts, format_passages
 from .retrieval import Hit
@@ -91,6 +92,8 @@ class LLMAnswerer:
                     parts.append(token)
                     if on_token:
                         on_token(token)
+        except AssistantError:
+            raise  # a configuration error (missing model file…) is the user's to fix
         except Exception as exc:  # any backend failure means: fall back, and say why
             raise LLMFailure(str(exc)) from exc
         return "".join(parts).strip()
