@@ -10,6 +10,7 @@ enough, it says so (``no_evidence``) and points to the closest publications.
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -63,6 +64,7 @@ class Answer:
 
     question: str
     answer: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
     refused: bool = False
     refusal_reason: RefusalReason | None = None
     citations: list[Citation] = field(default_factory=list)
@@ -83,6 +85,7 @@ class Answer:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,

@@ -7,6 +7,8 @@ creating it costs nothing and importing this module has no side effect.
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -279,3 +281,49 @@ class Assistant:
                     "indexed": False,
                 }
         return list(seen.values())[:4]
+
+    # ---------------------------------------------------------------- for the UI
+
+    def ensure_index(self, progress: Progress | None = None) -> IngestReport | None:
+        """Ingest the corpus when there is no index yet (first start); else nothing."""
+        if self.index.info() is not None:
+            return None
+        return self.ingest(progress=progress)
+
+    def indexed_publications(self) -> list[dict]:
+        """One row per indexed publication: id, title, type, date, chunks, link."""
+        return self.opened.documents()
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.home / "uploads"
+
+    def add_upload(self, source: Path, name: str | None = None) -> IngestReport:
+        """Check an uploaded file (type by content, size), keep a copy under the data dir and
+        index it. Raises AssistantError with a clear message on a bad file."""
+        safe = re.sub(r"[^\w.\- ]+", "_", Path(name or source.name).name).strip(" .") or "upload"
+        suffix = Path(safe).suffix.lower()
+        if suffix not in (".pdf", ".html", ".htm", ".md", ".txt"):
+            raise AssistantError(
+                f"{safe}: format non pris en charge ({suffix or 'aucun'})",
+                "PDF, HTML, Markdown ou texte",
+            )
+        size = source.stat().st_size
+        if size > self.settings.max_upload_mb * 1024 * 1024:
+            raise AssistantError(
+                f"{safe}: fichier trop volumineux ({size / 1e6:.0f} Mo)",
+                f"limite : {self.settings.max_upload_mb} Mo",
+            )
+        head = source.read_bytes()[:1024]
+        if suffix == ".pdf" and not head.lstrip().startswith(b"%PDF"):
+            raise AssistantError(f"{safe}: ce n'est pas un PDF (contenu)", "vérifiez le fichier")
+        self.uploads_dir.mkdir(parents=True, exist_ok=True)
+        target = self.uploads_dir / safe
+        shutil.copyfile(source, target)
+        report = self.ingest([self.uploads_dir])
+        failed = [e for e in report.errors if e.path.resolve() == target.resolve()]
+        if failed:
+            target.unlink(missing_ok=True)
+            self.ingest()  # the bad file leaves the index again
+            raise AssistantError(str(failed[0]))
+        return report

@@ -423,3 +423,49 @@ def ask(
             click.echo(json.dumps(answer.as_dict(), ensure_ascii=False))
         else:
             _print_answer(console, answer)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
+@click.option("--port", default=7860, show_default=True, type=int)
+@click.pass_context
+@handle_errors
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Lance le chat (Gradio) ; indexe le corpus embarqué au premier démarrage."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from .app import Assistant
+    from .ui import serve as launch
+
+    assistant = Assistant(_settings(ctx))
+    if assistant.index.info() is None:
+        click.echo(
+            "Premier démarrage : indexation du corpus embarqué… / first start: indexing "
+            "the bundled corpus…",
+            err=True,
+        )
+        bar, update = _progress_bar()
+        with bar:
+            report = assistant.ensure_index(update)
+        if report:
+            click.echo(f"Index prêt : {report.total_chunks} passages.", err=True)
+    click.echo(f"Chat : http://{host}:{port}  (Ctrl-C pour arrêter)", err=True)
+    launch(assistant, host, port)
+
+
+@main.group()
+def feedback() -> None:
+    """Avis des utilisateurs sur les réponses."""
+
+
+@feedback.command("export")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path), default="feedback.csv")
+@click.pass_context
+@handle_errors
+def feedback_export(ctx: click.Context, target: Path) -> None:
+    """Exporte les avis en CSV (question, réponse, sources, mode, modèle, version du corpus)."""
+    from .feedback import FeedbackStore
+
+    count = FeedbackStore(_settings(ctx).home / "feedback.sqlite3").export_csv(target)
+    click.echo(f"{count} avis exporté(s) dans {target}")

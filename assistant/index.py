@@ -543,6 +543,25 @@ class OpenIndex:
             hits = [h for h in hits if self.types.get(h[0]) == doc_type]
         return hits[:n]
 
+    def documents(self) -> list[dict[str, Any]]:
+        """One row per indexed document (from its chunks' metadata), in id order."""
+        rows: dict[str, dict[str, Any]] = {}
+        for record in iter_records(self.collection, where={"kind": "chunk"}):
+            meta = record["metadata"]
+            row = rows.setdefault(
+                meta["doc_id"],
+                {
+                    "doc_id": meta["doc_id"],
+                    "title": meta["title"],
+                    "type": meta.get("doc_type"),
+                    "date": meta.get("date"),
+                    "chunks": 0,
+                    "url": (meta.get("url") or "").split("#page=")[0],
+                },
+            )
+            row["chunks"] += 1
+        return [rows[k] for k in sorted(rows)]
+
     def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored vectors by record id (chunks, or sentences ``<chunk id>#s<n>``)."""
         got = self.collection.get(ids=list(ids), include=["embeddings"])

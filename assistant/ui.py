@@ -1,0 +1,245 @@
+"""The Gradio chat: a thin shell over :class:`assistant.app.Assistant`.
+
+Callbacks only move data between widgets and the facade; rendering lives in
+:mod:`assistant.render`, storage in :mod:`assistant.feedback`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from .app import Assistant
+from .conversation import Turn
+from .errors import AssistantError
+from .feedback import FeedbackStore
+from .render import answer_markdown, draft_markdown, trainer_markdown
+
+HEADER = """# Assistant HAS — numérique et IA en santé
+Réponses **citées** tirées des publications de la Haute Autorité de santé sur le choix et
+l'usage des technologies numériques et de l'IA en contexte de soins. Chaque phrase est
+vérifiée contre le passage qu'elle cite ; vérifiez toujours la source.
+
+> **Champ** : ce qui aide à choisir et utiliser les outils numériques et l'IA — pas les
+> décisions concernant un patient (diagnostic, dose, traitement).
+> **N'indiquez jamais de données permettant d'identifier un patient** (nom, date de naissance,
+> numéro de sécurité sociale, IPP, adresse…)."""
+
+EXAMPLES = [
+    "Quels sont les trois axes du cadre de confiance ?",
+    "À partir de quand le 6e cycle de certification s'applique-t-il aux visites ?",
+    "À qui s'adresse le guide d'aide au choix des DMN à usage professionnel ?",
+    "Quelles technologies sont exclues du périmètre de ces travaux ?",
+]
+
+CSS = """
+details.source { margin: 0.3em 0; }
+details.source summary { cursor: pointer; }
+details.source .passage { padding: 0.5em 0.8em; border-left: 3px solid #7a9cc6; }
+mark { background: #fff2a8; }
+"""
+
+
+def parse_auth(value: str | None) -> list[tuple[str, str]]:
+    """'user:password[,user2:password2]' → [(user, password), …]."""
+    pairs = []
+    for item in (value or "").split(","):
+        if ":" in item:
+            user, password = item.split(":", 1)
+            if user.strip() and password:
+                pairs.append((user.strip(), password))
+    return pairs
+
+
+def _turns(history: list[dict[str, Any]]) -> list[Turn]:
+    """Past questions of the chat (the assistant's rendered answers are not re-read)."""
+    return [Turn(str(m["content"])) for m in history if m.get("role") == "user"]
+
+
+class ChatApp:
+    """Callbacks of the UI, bound to one Assistant and one feedback store."""
+
+    def __init__(
+        self, assistant: Assistant, feedback: FeedbackStore, admins: set[str] | None = None
+    ) -> None:
+        self.assistant = assistant
+        self.feedback = feedback
+        self.admins = admins  # None: no login, everyone may upload
+
+    def respond(
+        self, message: str, history: list[dict[str, Any]], mode: str
+    ) -> Iterator[tuple[list[dict[str, Any]], str, Any, str]]:
+        """Stream one exchange: a waiting line, the LLM draft if any, then the checked answer."""
+        history = [*history, {"role": "user", "content": message}]
+        waiting = {"role": "assistant", "content": "⏳ Recherche dans les publications…"}
+        yield [*history, waiting], "", gr.skip(), gr.skip()
+        tokens: queue.Queue[str] = queue.Queue()
+        result: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                result["answer"] = self.assistant.ask(
+                    message, _turns(history[:-1]), mode, tokens.put
+                ).as_dict()
+            except AssistantError as exc:
+                result["error"] = str(exc)
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        draft = ""
+        while worker.is_alive() or not tokens.empty():
+            try:
+                draft += tokens.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            yield (
+                [*history, {"role": "assistant", "content": draft_markdown(draft)}],
+                "",
+                gr.skip(),
+                gr.skip(),
+            )
+        worker.join()
+        if "error" in result:
+            reply = {"role": "assistant", "content": f"Erreur : {result['error']}"}
+            yield [*history, reply], "", gr.skip(), gr.skip()
+            return
+        answer = result["answer"]
+        reply = {"role": "assistant", "content": answer_markdown(answer)}
+        yield [*history, reply], "", answer, trainer_markdown(answer)
+
+    def give_feedback(
+        self, answer: dict[str, Any] | None, comment: str, useful: bool
+    ) -> tuple[str, str]:
+        if not answer:
+            return "Posez d'abord une question.", comment
+        row = self.feedback.add(answer, useful, comment or "")
+        verdict = "utile" if useful else "pas utile"
+        return f"Merci : avis « {verdict} » enregistré (n° {row}).", ""
+
+    def publications(self) -> list[list[Any]]:
+        return [
+            [p["title"], p["type"], p["date"], p["chunks"], p["url"]]
+            for p in self.assistant.indexed_publications()
+        ]
+
+    def upload(
+        self,
+        file: str | None,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's idiom: it injects it
+    ) -> tuple[str, list[list[Any]]]:
+        if self.admins is not None and getattr(request, "username", None) not in self.admins:
+            return "Seul un administrateur peut ajouter des documents.", self.publications()
+        if not file:
+            return "Choisissez d'abord un fichier.", self.publications()
+        progress(0.1, desc="Vérification et indexation…")
+        try:
+            report = self.assistant.add_upload(Path(file), Path(file).name)
+        except AssistantError as exc:
+            return f"❌ {exc}", self.publications()
+        progress(1.0)
+        return (
+            f"✅ Indexé : {len(report.added)} ajouté(s), {len(report.changed)} modifié(s), "
+            f"{report.embedded_chunks} passage(s) calculé(s)."
+        ), self.publications()
+
+    def ask_api(self, question: str) -> dict[str, Any]:
+        """API endpoint /ask: a question in, the answer object out."""
+        return self.assistant.ask(question).as_dict()
+
+
+def build_app(app: ChatApp) -> gr.Blocks:
+    settings = app.assistant.settings
+    modes = ["extractive", "llm"] if settings.llm_backend != "none" else ["extractive"]
+    info = app.assistant.opened.info
+    with gr.Blocks(title="Assistant HAS — numérique et IA en santé") as demo:
+        gr.Markdown(HEADER)
+        last = gr.State(None)
+        with gr.Tab("Assistant"):
+            chatbot = gr.Chatbot(
+                label="Conversation", height=520, elem_id="chat", feedback_options=None
+            )
+            with gr.Row():
+                box = gr.Textbox(
+                    placeholder="Votre question…",
+                    show_label=False,
+                    scale=8,
+                    elem_id="question",
+                    max_length=settings.max_question_chars,
+                )
+                send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
+            mode = gr.Radio(modes, value=modes[-1], label="Mode de réponse", visible=len(modes) > 1)
+            gr.Examples(EXAMPLES, inputs=box, label="Exemples de questions")
+            with gr.Row():
+                useful = gr.Button("👍 Utile", elem_id="useful")
+                not_useful = gr.Button("👎 Pas utile", elem_id="not-useful")
+                comment = gr.Textbox(label="Commentaire (facultatif)", scale=3)
+            status = gr.Markdown(elem_id="feedback-status")
+        with gr.Tab("Formateur"):
+            gr.Markdown("Comment la dernière réponse a été trouvée et vérifiée.")
+            trainer = gr.Markdown(trainer_markdown(None), elem_id="trainer")
+        with gr.Tab("Corpus"):
+            gr.Markdown(
+                f"Index : {info.n_docs} publication(s), {info.n_chunks} passages — "
+                f"version {info.corpus_version}, embeddings {info.embedder}."
+            )
+            table = gr.Dataframe(
+                app.publications(),
+                headers=["titre", "type", "date", "passages", "source"],
+                interactive=False,
+                wrap=True,
+            )
+            upload = gr.File(
+                label="Ajouter un document (PDF, HTML, Markdown, texte)",
+                file_types=[".pdf", ".html", ".htm", ".md", ".txt"],
+            )
+            add = gr.Button("Indexer ce document", elem_id="add-document")
+            upload_status = gr.Markdown(elem_id="upload-status")
+
+        outputs = [chatbot, box, last, trainer]
+        box.submit(app.respond, [box, chatbot, mode], outputs, api_visibility="private")
+        send.click(app.respond, [box, chatbot, mode], outputs, api_visibility="private")
+        useful.click(
+            lambda a, c: app.give_feedback(a, c, True),
+            [last, comment],
+            [status, comment],
+            api_name="feedback_useful",
+        )
+        not_useful.click(
+            lambda a, c: app.give_feedback(a, c, False),
+            [last, comment],
+            [status, comment],
+            api_name="feedback_not_useful",
+        )
+        add.click(app.upload, [upload], [upload_status, table], api_visibility="private")
+        gr.api(app.ask_api, api_name="ask")
+    return demo
+
+
+def serve(assistant: Assistant, host: str, port: int, block: bool = True) -> gr.Blocks:
+    """Launch the chat (queue with a concurrency limit; login when HAS_ASSISTANT_AUTH is set)."""
+    settings = assistant.settings
+    auth = parse_auth(settings.auth.get_secret_value() if settings.auth else None)
+    admins = None
+    if auth:
+        names = settings.admins.split(",") if settings.admins else [auth[0][0]]
+        admins = {n.strip() for n in names if n.strip()}
+    feedback = FeedbackStore(settings.home / "feedback.sqlite3")
+    demo = build_app(ChatApp(assistant, feedback, admins))
+    demo.queue(default_concurrency_limit=settings.max_concurrency)
+    demo.launch(
+        server_name=host,
+        server_port=port,
+        auth=auth or None,
+        css=CSS,
+        prevent_thread_lock=not block,
+        show_error=False,
+        quiet=False,
+        footer_links=["api"],
+    )
+    return demo
