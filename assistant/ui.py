@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,13 @@ class ChatApp:
         self.assistant = assistant
         self.feedback = feedback
         self.admins = admins  # None: no login, everyone may upload
+        self.recent: OrderedDict[str, dict[str, Any]] = OrderedDict()  # answers by id
+
+    def _remember(self, answer: dict[str, Any]) -> dict[str, Any]:
+        self.recent[answer["id"]] = answer
+        while len(self.recent) > 1000:
+            self.recent.popitem(last=False)
+        return answer
 
     def respond(
         self, message: str, history: list[dict[str, Any]], mode: str
@@ -108,7 +116,7 @@ class ChatApp:
             reply = {"role": "assistant", "content": f"Erreur : {result['error']}"}
             yield [*history, reply], "", gr.skip(), gr.skip()
             return
-        answer = result["answer"]
+        answer = self._remember(result["answer"])
         reply = {"role": "assistant", "content": answer_markdown(answer)}
         yield [*history, reply], "", answer, trainer_markdown(answer)
 
@@ -150,7 +158,14 @@ class ChatApp:
 
     def ask_api(self, question: str) -> dict[str, Any]:
         """API endpoint /ask: a question in, the answer object out."""
-        return self.assistant.ask(question).as_dict()
+        return self._remember(self.assistant.ask(question).as_dict())
+
+    def feedback_api(self, answer_id: str, useful: bool, comment: str = "") -> str:
+        """API endpoint /feedback: feedback on a recent answer, by its id."""
+        answer = self.recent.get(answer_id)
+        if answer is None:
+            raise gr.Error(f"réponse inconnue ou trop ancienne : {answer_id}")
+        return self.give_feedback(answer, comment, useful)[0]
 
 
 def build_app(app: ChatApp) -> gr.Blocks:
@@ -208,16 +223,17 @@ def build_app(app: ChatApp) -> gr.Blocks:
             lambda a, c: app.give_feedback(a, c, True),
             [last, comment],
             [status, comment],
-            api_name="feedback_useful",
+            api_visibility="private",
         )
         not_useful.click(
             lambda a, c: app.give_feedback(a, c, False),
             [last, comment],
             [status, comment],
-            api_name="feedback_not_useful",
+            api_visibility="private",
         )
         add.click(app.upload, [upload], [upload_status, table], api_visibility="private")
         gr.api(app.ask_api, api_name="ask")
+        gr.api(app.feedback_api, api_name="feedback")
     return demo
 
 
