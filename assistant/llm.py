@@ -145,6 +145,9 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
             timeout=settings.llm_timeout_s,
             max_retries=0,
             max_tokens=settings.llm_max_tokens,
+            # langchain-openai sends max_completion_tokens, which many OpenAI-compatible
+            # servers (llama.cpp, older vLLM) ignore: send the classic field as well
+            extra_body={"max_tokens": settings.llm_max_tokens},
         )
     if backend == "ollama":
         from langchain_ollama import ChatOllama
