@@ -50,6 +50,7 @@ def parse_auth(value: str | None) -> list[tuple[str, str]]:
     """'user:password[,user2:password2]' → [(user, password), …]."""
     pairs = []
     for item in (value or "").split(","):
+        item = item.strip()
         if ":" in item:
             user, password = item.split(":", 1)
             if user.strip() and password:

@@ -1,0 +1,80 @@
+"""Rendering of answers for people, and uploads through the UI callbacks (real Assistant)."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+from assistant.app import Assistant
+from assistant.feedback import FeedbackStore
+from assistant.render import answer_markdown, trainer_markdown
+from assistant.settings import load_settings
+from assistant.ui import ChatApp, parse_auth
+
+from conftest import make_pdf
+
+
+def test_answer_markdown_marks_the_cited_words_and_escapes_html(bundled):
+    data = bundled.ask("Quels sont les trois axes du cadre de confiance ?").as_dict()
+    text = answer_markdown(data)
+    assert '<details class="source">' in text and "<mark>" in text
+    assert "Vérification : 1/1" in text
+    data["retrieved"][0]["text"] = "<script>alert(1)</script> " + data["citations"][0]["quote"]
+    data["citations"][0]["chunk_id"] = data["retrieved"][0]["chunk_id"]
+    assert "<script>" not in answer_markdown(data)
+
+
+def test_refusal_and_trainer_views(bundled):
+    refused = bundled.ask("Qui est le président de la HAS ?").as_dict()
+    assert "Pas de réponse sourcée" in answer_markdown(refused)
+    view = trainer_markdown(bundled.ask("Périmètre visé par les travaux ?").as_dict())
+    assert "rang BM25" in view and "Vérification de chaque phrase" in view
+    assert "Temps (ms)" in view
+    assert "Posez une question" in trainer_markdown(None)
+
+
+def test_parse_auth():
+    assert parse_auth("a:b, c:d:e ,bad") == [("a", "b"), ("c", "d:e")]
+    assert parse_auth(None) == []
+
+
+@pytest.fixture
+def chat_app(tmp_path, e5):
+    assistant = Assistant(load_settings(home=tmp_path / "home"), e5)
+    assistant.ingest()
+    return ChatApp(assistant, FeedbackStore(tmp_path / "fb.sqlite3"), admins={"admin"})
+
+
+def request_as(user: str | None) -> gr.Request:
+    request = gr.Request()
+    request.username = user
+    return request
+
+
+def test_upload_is_admin_only_checked_and_indexed(chat_app, tmp_path):
+    pdf = make_pdf(
+        tmp_path / "note-fictive.pdf", [["Note fictive de test sur la stérilisation à Valombre."]]
+    )
+    message, _ = chat_app.upload(str(pdf), request_as("user"), lambda *a, **k: None)
+    assert "administrateur" in message
+    message, table = chat_app.upload(str(pdf), request_as("admin"), lambda *a, **k: None)
+    assert message.startswith("✅") and any("note-fictive" in str(row) for row in table)
+    fake = tmp_path / "faux.pdf"
+    fake.write_bytes(b"MZ\x90\x00 not a pdf")
+    message, table = chat_app.upload(str(fake), request_as("admin"), lambda *a, **k: None)
+    assert "ce n'est pas un PDF" in message
+    evil = tmp_path / "x.exe"
+    evil.write_bytes(b"MZ")
+    message, _ = chat_app.upload(str(evil), request_as("admin"), lambda *a, **k: None)
+    assert "format non pris en charge" in message
+    assert len(table) == 2  # the bundled page + the fictitious note
+
+
+def test_upload_of_an_empty_pdf_is_refused_and_the_index_kept(chat_app, tmp_path):
+    before = chat_app.assistant.index.info().n_chunks
+    empty = tmp_path / "vide.pdf"
+    empty.write_bytes(b"%PDF-1.4\n%%EOF")
+    message, _ = chat_app.upload(str(empty), request_as("admin"), lambda *a, **k: None)
+    assert message.startswith("❌")
+    assert chat_app.assistant.index.info().n_chunks == before
+    assert not (chat_app.assistant.uploads_dir / "vide.pdf").exists()

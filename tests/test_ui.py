@@ -1,0 +1,188 @@
+"""The chat as users meet it: a real `has-assistant serve`, driven through gradio_client and
+a real headless Chromium (Debian's chromium, driven by the playwright package)."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import console_script, has_assistant
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_serve(
+    home: Path, env_extra: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, str, Path]:
+    port = free_port()
+    log = home / "serve.log"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "HAS_ASSISTANT_HOME": str(home),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        **(env_extra or {}),
+    }
+    proc = subprocess.Popen(
+        [console_script(), "serve", "--port", str(port)],
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"serve exited: {log.read_text()}")
+        try:
+            if httpx.get(url, timeout=2).status_code in (200, 401):
+                return proc, url, log
+        except httpx.TransportError:
+            time.sleep(0.5)
+    proc.kill()
+    pytest.fail("serve did not start within 180 s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("serve-home")
+    proc, url, log = start_serve(home)
+    yield url, home, log
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_first_start_indexes_the_bundled_corpus_and_binds_localhost(server):
+    url, _home, log = server
+    text = log.read_text()
+    assert "Premier démarrage : indexation du corpus embarqué" in text
+    assert "Index prêt" in text
+    assert url.startswith("http://127.0.0.1:")
+
+
+def test_gradio_client_ask_then_feedback_read_back_from_the_database(server, tmp_path):
+    from gradio_client import Client
+
+    url, home, _ = server
+    client = Client(url, verbose=False)
+    answer = client.predict("Quels sont les trois axes du cadre de confiance ?", api_name="/ask")
+    assert not answer["refused"] and answer["citations"]
+    assert answer["citations"][0]["doc_id"] == "p_3363066"
+    assert answer["grounding"]["score"] == 1.0
+    message = client.predict(
+        answer["id"], False, "Je voulais plus de détails", api_name="/feedback"
+    )
+    assert "enregistré" in message
+    with sqlite3.connect(home / "feedback.sqlite3") as db:
+        rows = db.execute(
+            "SELECT question, useful, comment, mode, corpus_version, sources FROM feedback"
+        ).fetchall()
+    assert rows[-1][:4] == (
+        "Quels sont les trois axes du cadre de confiance ?",
+        0,
+        "Je voulais plus de détails",
+        "extractive",
+    )
+    assert rows[-1][4] == answer["corpus_version"] and "p_3363066" in rows[-1][5]
+    target = tmp_path / "avis.csv"
+    run = has_assistant("feedback", "export", str(target), env={"HAS_ASSISTANT_HOME": str(home)})
+    assert run.returncode == 0 and "exporté" in run.stdout
+    exported = list(csv.DictReader(target.open(encoding="utf-8-sig")))
+    assert exported[-1]["comment"] == "Je voulais plus de détails"
+    assert exported[-1]["useful"] == "0"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium not installed (.ci/run installs it)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+def ask_in_page(page, question: str) -> None:
+    page.locator("#question textarea").fill(question)
+    page.locator("#send").click()
+
+
+def test_browser_question_sources_passage_feedback_and_refusal(server, browser):
+    url, home, _ = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    page.goto(url)
+    page.get_by_text("N'indiquez jamais de données permettant d'identifier un patient").wait_for()
+
+    ask_in_page(page, "Quels sont les trois axes du cadre de confiance ?")
+    chat = page.locator("#chat")
+    chat.get_by_text("Vérification : 1/1").wait_for(timeout=60_000)
+    assert chat.get_by_text("Guider la sélection").first.is_visible()
+    source = chat.locator("details.source summary").first
+    assert "Technologies numériques" in source.inner_text()
+    link = chat.locator("details.source summary a").first
+    assert link.get_attribute("href").startswith("https://has-sante.fr/jcms/p_3363066/")
+    source.click()  # open the passage: the cited words are marked
+    mark = chat.locator("details.source[open] mark").first
+    mark.wait_for()
+    assert "s’articule autour de 3 axes" in mark.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "chat-answer.png"), full_page=True)
+
+    page.locator("#useful").click()
+    page.locator("#feedback-status").get_by_text("enregistré").wait_for()
+    with sqlite3.connect(home / "feedback.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM feedback WHERE useful = 1").fetchone()[0] >= 1
+
+    ask_in_page(page, "Qui est le président de la HAS ?")
+    chat.get_by_text("Pas de réponse sourcée").wait_for(timeout=60_000)
+    assert chat.get_by_text("les publications indexées ne répondent pas").first.is_visible()
+    page.screenshot(path=str(ARTIFACTS / "chat-refusal.png"), full_page=True)
+
+    page.get_by_role("tab", name="Formateur").click()
+    trainer = page.locator("#trainer")
+    trainer.get_by_text("rang BM25").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "trainer.png"), full_page=True)
+    page.close()
+
+
+def test_login_required_when_auth_is_set(tmp_path):
+    proc, url, _ = start_serve(tmp_path / "home", {"HAS_ASSISTANT_AUTH": "admin:s3cret"})
+    try:
+        from gradio_client import Client
+
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a bare error
+            Client(url, verbose=False).predict("cadre de confiance", api_name="/ask")
+        client = Client(url, auth=("admin", "s3cret"), verbose=False)
+        assert client.predict("cadre de confiance", api_name="/ask")["citations"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
