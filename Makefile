@@ -27,6 +27,7 @@ run: install
 	$(BIN)/has-assistant corpus list
 	$(BIN)/has-assistant ingest
 	$(BIN)/has-assistant ask "Quels sont les trois axes du cadre de confiance ?"
+	$(BIN)/has-assistant serve
 
 lint: install
 	$(BIN)/ruff check .

@@ -82,11 +82,11 @@ class ChatApp:
 
     def respond(
         self, message: str, history: list[dict[str, Any]], mode: str
-    ) -> Iterator[tuple[list[dict[str, Any]], str, Any, str]]:
+    ) -> Iterator[tuple[list[dict[str, Any]], str, Any, Any, Any]]:
         """Stream one exchange: a waiting line, the LLM draft if any, then the checked answer."""
         history = [*history, {"role": "user", "content": message}]
         waiting = {"role": "assistant", "content": "⏳ Recherche dans les publications…"}
-        yield [*history, waiting], "", gr.skip(), gr.skip()
+        yield [*history, waiting], "", gr.skip(), gr.skip(), ""
         tokens: queue.Queue[str] = queue.Queue()
         result: dict[str, Any] = {}
 
@@ -111,15 +111,16 @@ class ChatApp:
                 "",
                 gr.skip(),
                 gr.skip(),
+                gr.skip(),
             )
         worker.join()
         if "error" in result:
             reply = {"role": "assistant", "content": f"Erreur : {result['error']}"}
-            yield [*history, reply], "", gr.skip(), gr.skip()
+            yield [*history, reply], "", gr.skip(), gr.skip(), gr.skip()
             return
         answer = self._remember(result["answer"])
         reply = {"role": "assistant", "content": answer_markdown(answer)}
-        yield [*history, reply], "", answer, trainer_markdown(answer)
+        yield [*history, reply], "", answer, trainer_markdown(answer), ""
 
     def give_feedback(
         self, answer: dict[str, Any] | None, comment: str, useful: bool
@@ -192,8 +193,8 @@ def build_app(app: ChatApp) -> gr.Blocks:
             mode = gr.Radio(modes, value=modes[-1], label="Mode de réponse", visible=len(modes) > 1)
             gr.Examples(EXAMPLES, inputs=box, label="Exemples de questions")
             with gr.Row():
-                useful = gr.Button("👍 Utile", elem_id="useful")
-                not_useful = gr.Button("👎 Pas utile", elem_id="not-useful")
+                useful = gr.Button("Utile", elem_id="useful")
+                not_useful = gr.Button("Pas utile", elem_id="not-useful")
                 comment = gr.Textbox(label="Commentaire (facultatif)", scale=3)
             status = gr.Markdown(elem_id="feedback-status")
         with gr.Tab("Formateur"):
@@ -217,7 +218,7 @@ def build_app(app: ChatApp) -> gr.Blocks:
             add = gr.Button("Indexer ce document", elem_id="add-document")
             upload_status = gr.Markdown(elem_id="upload-status")
 
-        outputs = [chatbot, box, last, trainer]
+        outputs = [chatbot, box, last, trainer, status]
         box.submit(app.respond, [box, chatbot, mode], outputs, api_visibility="private")
         send.click(app.respond, [box, chatbot, mode], outputs, api_visibility="private")
         useful.click(

@@ -182,7 +182,10 @@ def test_login_required_when_auth_is_set(tmp_path):
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a bare error
             Client(url, verbose=False).predict("cadre de confiance", api_name="/ask")
         client = Client(url, auth=("admin", "s3cret"), verbose=False)
-        assert client.predict("cadre de confiance", api_name="/ask")["citations"]
+        answer = client.predict(
+            "Quels sont les trois axes du cadre de confiance ?", api_name="/ask"
+        )
+        assert answer["citations"]
     finally:
         proc.terminate()
         proc.wait(timeout=30)
