@@ -103,7 +103,9 @@ class Answer:
                     "url": h.chunk.url,
                     "rank": h.rank,
                     "bm25_rank": h.bm25_rank,
+                    "bm25_score": h.bm25_score,
                     "dense_rank": h.dense_rank,
+                    "dense_score": h.dense_score,
                 }
                 for h in self.retrieved
             ],

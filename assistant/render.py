@@ -155,7 +155,7 @@ def trainer_markdown(answer: dict[str, Any] | None) -> str:
     if answer.get("llm_raw"):
         out.append(f"### Texte brut du LLM\n```text\n{answer['llm_raw']}\n```")
     timings = answer.get("timings_ms", {})
-    out.append("### Temps (ms)\n" + _table(list(timings), [list(timings.values())]))
+    out.append("### Temps (ms)\n" + _table(list(timings), [[round(v) for v in timings.values()]]))
     mode = answer.get("mode")
     out.append(
         f"Mode : {mode} · modèle : {answer.get('model') or '—'} · version du corpus : "

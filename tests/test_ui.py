@@ -159,6 +159,13 @@ def test_browser_question_sources_passage_feedback_and_refusal(server, browser):
 
     page.locator("#useful").click()
     page.locator("#feedback-status").get_by_text("enregistré").wait_for()
+
+    page.get_by_role("tab", name="Formateur").click()  # how the answer was found and checked
+    trainer = page.locator("#trainer")
+    trainer.get_by_text("Vérification de chaque phrase").wait_for()
+    assert trainer.get_by_text("rang BM25").is_visible()
+    page.screenshot(path=str(ARTIFACTS / "trainer.png"), full_page=True)
+    page.get_by_role("tab", name="Assistant").click()
     with sqlite3.connect(home / "feedback.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM feedback WHERE useful = 1").fetchone()[0] >= 1
 
@@ -168,9 +175,7 @@ def test_browser_question_sources_passage_feedback_and_refusal(server, browser):
     page.screenshot(path=str(ARTIFACTS / "chat-refusal.png"), full_page=True)
 
     page.get_by_role("tab", name="Formateur").click()
-    trainer = page.locator("#trainer")
-    trainer.get_by_text("rang BM25").wait_for()
-    page.screenshot(path=str(ARTIFACTS / "trainer.png"), full_page=True)
+    trainer.get_by_text("Qui est le président de la HAS ?").wait_for()
     page.close()
 
 
