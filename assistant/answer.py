@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .bm25 import tokenize
+from .chunking import Chunk
 from .embeddings import Embedder
 from .grounding import AnswerSentence, GroundingReport
 from .index import OpenIndex, chunk_sentences, line_sentences
@@ -42,6 +43,14 @@ class Citation:
     quote: str
     date: str | None = None
     doc_type: str = "document"
+
+    @classmethod
+    def of(cls, n: int, chunk: Chunk, quote: str) -> Citation:
+        """Citation ``n`` of ``quote``, an exact passage of ``chunk``."""
+        c = chunk
+        return cls(
+            n, c.chunk_id, c.doc_id, c.title, c.url, c.page, c.section, quote, c.date, c.doc_type
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -350,20 +359,7 @@ class ExtractiveAnswerer:
         citations, sentences, lines = [], [], []
         for n, unit in enumerate(chosen, start=1):
             c = unit.hit.chunk
-            citations.append(
-                Citation(
-                    n,
-                    c.chunk_id,
-                    c.doc_id,
-                    c.title,
-                    c.url,
-                    c.page,
-                    c.section,
-                    unit.text,
-                    c.date,
-                    c.doc_type,
-                )
-            )
+            citations.append(Citation.of(n, c, unit.text))
             sentences.append(AnswerSentence(unit.text, (n,)))
             lines.append(f"« {unit.text} » [{n}]")
         lead = (

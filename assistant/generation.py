@@ -151,16 +151,5 @@ class LLMAnswerer:
                     continue
                 c = hits[n - 1].chunk
                 quote = v.best_match if v.best_match and v.best_match in c.text else c.text
-                citations[n] = Citation(
-                    n,
-                    c.chunk_id,
-                    c.doc_id,
-                    c.title,
-                    c.url,
-                    c.page,
-                    c.section,
-                    quote,
-                    c.date,
-                    c.doc_type,
-                )
+                citations[n] = Citation.of(n, c, quote)
         return [citations[n] for n in sorted(citations)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,10 @@ def bundled(tmp_path_factory: pytest.TempPathFactory, e5):
     assistant = Assistant(load_settings(home=tmp_path_factory.mktemp("bundled")), e5)
     assistant.ingest()
     return assistant
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 (for the servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

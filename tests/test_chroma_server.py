@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,13 +18,7 @@ from assistant.loaders import load_file
 from assistant.retrieval import make_retriever
 from assistant.settings import load_settings
 
-from conftest import fictitious_docs
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from conftest import fictitious_docs, free_port
 
 
 @pytest.fixture(scope="module")

