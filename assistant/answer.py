@@ -91,6 +91,7 @@ class Answer:
     prompt: str | None = None  # what the LLM was sent (trainer view)
     llm_raw: str | None = None  # what the LLM wrote, before verification
     llm_grounding: GroundingReport | None = None  # the check of a rejected LLM answer
+    privacy: dict[str, Any] | None = None  # patient data found in the question, redacted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +132,7 @@ class Answer:
             "prompt": self.prompt,
             "llm_raw": self.llm_raw,
             "llm_grounding": self.llm_grounding.as_dict() if self.llm_grounding else None,
+            "privacy": self.privacy,
         }
 
     def sources_markdown(self) -> str:

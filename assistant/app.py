@@ -27,6 +27,7 @@ from .grounding import GroundingChecker
 from .index import Index, IngestReport, OpenIndex, Progress
 from .llm import Prompts, make_chat_model, model_label
 from .policy import off_topic, screen
+from .privacy import redact
 from .retrieval import Hit, Retriever, make_retriever, reciprocal_rank_fusion
 from .settings import Settings, load_settings
 from .text import detect_language
@@ -162,9 +163,16 @@ class Assistant:
         mode = self.resolve_mode(mode)
         question, notices = self._clean_question(question)
         language = detect_language(question)
-        answer = Answer(question=question, answer="", language=language, notices=notices)
+        reason = screen(question)  # local rules only: nothing leaves or is stored
+        redaction = redact(question)  # from here on, only the redacted question is used
+        answer = Answer(question=redaction.text, answer="", language=language, notices=notices)
         answer.corpus_version = self.opened.info.corpus_version
-        reason = screen(question)
+        if redaction.detected:
+            answer.privacy = redaction.as_dict()
+            answer.notices.append(texts.patient_data(redaction.detected))
+            if self.settings.privacy_block and not reason:
+                reason = "out_of_scope"
+        question = redaction.text
         if reason:
             return self._refuse(answer, reason, started)
         query = self._condense(question, history, mode)

@@ -55,6 +55,24 @@ def fallback(reason: str) -> str:
     )
 
 
+def patient_data(kinds: tuple[str, ...]) -> str:
+    labels = {
+        "nir": "numéro de sécurité sociale",
+        "telephone": "téléphone",
+        "email": "e-mail",
+        "date_de_naissance": "date de naissance",
+        "adresse": "adresse",
+        "ipp": "IPP",
+        "nom": "nom",
+    }
+    found = ", ".join(labels.get(k, k) for k in kinds)
+    return (
+        f"Données patient retirées de la question ({found}) : elles n'ont été ni "
+        f"utilisées ni enregistrées. N'indiquez jamais de données identifiant un patient. / "
+        f"Patient data removed from the question; never enter it."
+    )
+
+
 def truncated(length: int, limit: int) -> str:
     return (
         f"Question tronquée à {limit} caractères (elle en comptait {length}). / "

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(default=5, ge=1, le=50)
     max_question_chars: int = Field(default=2000, ge=100, le=20000)
+    privacy_block: bool = Field(
+        default=False, description="Refuse questions with patient data (default: redact)."
+    )
     max_upload_mb: int = Field(default=50, ge=1, le=1024)
     auth: SecretStr | None = Field(
         default=None, description="Login for the chat: 'user:password[,user2:password2]'."

@@ -119,6 +119,8 @@ class ChatApp:
             yield [*history, reply], "", gr.skip(), gr.skip(), gr.skip()
             return
         answer = self._remember(result["answer"])
+        if answer.get("privacy"):  # keep only the redacted question, even on screen
+            history[-1] = {"role": "user", "content": answer["question"]}
         reply = {"role": "assistant", "content": answer_markdown(answer)}
         yield [*history, reply], "", answer, trainer_markdown(answer), ""
 
