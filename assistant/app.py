@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import messages as texts
 from .answer import Answer, ExtractiveAnswerer, question_parts
+from .audit import AuditTrail
 from .bm25 import tokenize
 from .conversation import Turn, condense
 from .corpus import Corpus
@@ -147,6 +148,11 @@ class Assistant:
                 pass  # the rule-based condensation below still applies
         return condense(question, history)
 
+    @cached_property
+    def audit(self) -> AuditTrail | None:
+        s = self.settings
+        return AuditTrail(s.home / "audit.sqlite3", s.audit_retention_days) if s.audit else None
+
     def ask(
         self,
         question: str,
@@ -155,10 +161,23 @@ class Assistant:
         on_token: TokenSink | None = None,
     ) -> Answer:
         """Answer ``question`` (with the conversation so far) from the indexed publications:
-        screened, condensed, retrieved, answered and verified. Never raises for a refusal.
+        screened, redacted, condensed, retrieved, answered and verified, then recorded in the
+        audit trail (redacted). Never raises for a refusal.
 
         ``mode``: 'extractive', 'llm', or None for the configured default. In LLM mode the
         model's tokens go to ``on_token`` as they come (a draft, not yet verified)."""
+        answer = self._answer(question, history, mode, on_token)
+        if self.audit is not None:
+            self.audit.record(answer.as_dict())
+        return answer
+
+    def _answer(
+        self,
+        question: str,
+        history: Sequence[Turn],
+        mode: str | None,
+        on_token: TokenSink | None,
+    ) -> Answer:
         started = time.perf_counter()
         mode = self.resolve_mode(mode)
         question, notices = self._clean_question(question)

@@ -469,3 +469,23 @@ def feedback_export(ctx: click.Context, target: Path) -> None:
 
     count = FeedbackStore(_settings(ctx).home / "feedback.sqlite3").export_csv(target)
     click.echo(f"{count} avis exporté(s) dans {target}")
+
+
+@main.group()
+def audit() -> None:
+    """Journal des questions et réponses (questions expurgées des données patient)."""
+
+
+@audit.command("export")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path), default="audit.csv")
+@click.pass_context
+@handle_errors
+def audit_export(ctx: click.Context, target: Path) -> None:
+    """Exporte le journal en CSV (date, version du corpus, mode, modèle, citations, score)."""
+    from .audit import AuditTrail
+
+    settings = _settings(ctx)
+    count = AuditTrail(settings.home / "audit.sqlite3", settings.audit_retention_days).export_csv(
+        target
+    )
+    click.echo(f"{count} entrée(s) exportée(s) dans {target}")

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     )
     top_k: int = Field(default=5, ge=1, le=50)
     max_question_chars: int = Field(default=2000, ge=100, le=20000)
+    audit: bool = Field(default=True, description="Record every question/answer (redacted).")
+    audit_retention_days: int = Field(default=365, ge=1, le=3650)
     privacy_block: bool = Field(
         default=False, description="Refuse questions with patient data (default: redact)."
     )
