@@ -38,7 +38,7 @@ def test_redacted_text_keeps_the_question_and_drops_the_data():
     assert set(r.detected) == {"nom", "date_de_naissance", "telephone"}
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300))
 def test_redaction_is_idempotent_and_never_raises(text):
     once = redact(text)
@@ -47,7 +47,7 @@ def test_redaction_is_idempotent_and_never_raises(text):
     assert twice.detected == ()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(st.sampled_from(positives()), st.text(alphabet="abcdefgh ,.?", max_size=40))
 def test_detection_survives_surrounding_text(case, noise):
     text, kind = case

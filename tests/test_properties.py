@@ -58,7 +58,7 @@ def _doc(blocks: list[Block]) -> Document:
     )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(BLOCKS, st.integers(16, 80))
 def test_chunker_keeps_every_sentence_whole_and_in_order(blocks, target):
     chunks = chunk_document(_doc(blocks), regex_token_counter, target, target * 2)
@@ -67,15 +67,18 @@ def test_chunker_keeps_every_sentence_whole_and_in_order(blocks, target):
     expected = " ".join(b.text for b in body)
     assert normalize_space(text) == normalize_space(expected)
     sentences = {s for b in body for s in split_sentences(b.text)}
+    # (a list item is chunked with its "- " marker, one token more)
+    too_long = [s for s in sentences if regex_token_counter(f"- {s}") > target * 2]
     for chunk in chunks:
         for line in chunk.text.split("\n"):
             for piece in split_sentences(line.removeprefix("- ")):
-                # a chunk is made of whole sentences, unless one sentence alone is too long
-                assert piece in sentences or regex_token_counter(piece) > target
+                # whole sentences only; a sentence longer than the hard maximum is the one
+                # thing cut, between words (documented last resort)
+                assert piece in sentences or any(piece in s for s in too_long), piece
     assert len({c.chunk_id for c in chunks}) == len(chunks)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(
     st.lists(st.tuples(SENTENCES, st.lists(st.integers(1, 9), max_size=3)), min_size=1, max_size=6)
 )
@@ -87,7 +90,7 @@ def test_marker_parser_finds_each_sentence_with_its_markers(items):
     assert all("[" not in s.text for s in parsed)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)
 @given(st.text(max_size=400))
 def test_marker_parser_never_raises(text):
     for sentence in parse_answer(text):
