@@ -151,7 +151,7 @@ class Assistant:
     @cached_property
     def audit(self) -> AuditTrail | None:
         s = self.settings
-        return AuditTrail(s.home / "audit.sqlite3", s.audit_retention_days) if s.audit else None
+        return AuditTrail(s.audit_db, s.audit_retention_days) if s.audit else None
 
     def ask(
         self,

@@ -467,7 +467,7 @@ def feedback_export(ctx: click.Context, target: Path) -> None:
     """Exporte les avis en CSV (question, réponse, sources, mode, modèle, version du corpus)."""
     from .feedback import FeedbackStore
 
-    count = FeedbackStore(_settings(ctx).home / "feedback.sqlite3").export_csv(target)
+    count = FeedbackStore(_settings(ctx).feedback_db).export_csv(target)
     click.echo(f"{count} avis exporté(s) dans {target}")
 
 
@@ -485,7 +485,5 @@ def audit_export(ctx: click.Context, target: Path) -> None:
     from .audit import AuditTrail
 
     settings = _settings(ctx)
-    count = AuditTrail(settings.home / "audit.sqlite3", settings.audit_retention_days).export_csv(
-        target
-    )
+    count = AuditTrail(settings.audit_db, settings.audit_retention_days).export_csv(target)
     click.echo(f"{count} entrée(s) exportée(s) dans {target}")

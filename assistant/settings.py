@@ -89,6 +89,14 @@ class Settings(BaseSettings):
         return self.corpus_dir / "manifest.toml"
 
     @property
+    def feedback_db(self) -> Path:
+        return self.home / "feedback.sqlite3"
+
+    @property
+    def audit_db(self) -> Path:
+        return self.home / "audit.sqlite3"
+
+    @property
     def chroma_dir(self) -> Path:
         return self.home / "chroma"
 

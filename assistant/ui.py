@@ -249,7 +249,7 @@ def serve(assistant: Assistant, host: str, port: int, block: bool = True) -> gr.
     if auth:
         names = settings.admins.split(",") if settings.admins else [auth[0][0]]
         admins = {n.strip() for n in names if n.strip()}
-    feedback = FeedbackStore(settings.home / "feedback.sqlite3")
+    feedback = FeedbackStore(settings.feedback_db)
     demo = build_app(ChatApp(assistant, feedback, admins))
     demo.queue(default_concurrency_limit=settings.max_concurrency)
     demo.launch(

@@ -79,8 +79,8 @@ def server(gguf: Path):
 
 
 def llm_assistant(bundled, base_url: str, **overrides) -> Assistant:
+    overrides.setdefault("home", bundled.settings.home)
     settings = load_settings(
-        home=bundled.settings.home,
         llm_backend="openai",
         llm_base_url=base_url,
         llm_model="gemma-3-270m",
@@ -186,16 +186,8 @@ def test_missing_gguf_is_a_config_error(bundled, tmp_path):
 def test_hostile_document_with_the_real_model(bundled, server, tmp_path):
     from conftest import FIXTURES
 
-    settings = load_settings(
-        home=tmp_path / "home",
-        llm_backend="openai",
-        llm_base_url=server,
-        llm_model="gemma-3-270m",
-        llm_api_key=API_KEY,
-        llm_timeout_s=120,
-        llm_max_tokens=120,
-    )
-    assistant = Assistant(settings, bundled.embedder)
+    assistant = llm_assistant(bundled, server, home=tmp_path / "home")
+    settings = assistant.settings
     assistant.ingest([FIXTURES / "fictif-hostile.md"])
     system_prompt = (settings.prompts_dir / "system_fr.md").read_text("utf-8")
     answer = assistant.ask(
