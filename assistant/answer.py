@@ -26,6 +26,12 @@ from .policy import RefusalReason
 from .retrieval import Hit
 from .text import normalize_for_match, numbers_in
 
+# the line that opens an extractive answer (a frame, not a claim: it cites nothing)
+LEADS = (
+    "D'après les publications de la HAS :",
+    "According to the HAS publications (quoted in French):",
+)
+
 # --------------------------------------------------------------------------- the contract
 
 
@@ -364,9 +370,4 @@ class ExtractiveAnswerer:
             citations.append(Citation.of(n, c, unit.text))
             sentences.append(AnswerSentence(unit.text, (n,)))
             lines.append(f"« {unit.text} » [{n}]")
-        lead = (
-            "According to the HAS publications (quoted in French):"
-            if language == "en"
-            else "D'après les publications de la HAS :"
-        )
-        return "\n".join([lead, *lines]), citations, sentences
+        return "\n".join([LEADS[language == "en"], *lines]), citations, sentences

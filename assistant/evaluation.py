@@ -1,14 +1,16 @@
-"""Gold question sets and retrieval metrics (pure functions, tested on hand-made cases).
+"""Gold question sets and the evaluation metrics (pure functions, tested on hand-made cases).
 
 Evidence is verbatim source text, not chunk ids, so a gold set survives any re-chunking: an
 evidence string is *found* in a chunk when it occurs in it after whitespace, quote, case and
-accent normalisation.
+accent normalisation. The definitions here are the ones the evaluation report prints.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import math
+import statistics
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -31,6 +33,8 @@ class GoldQuestion:
     evidence: tuple[str, ...] = ()
     must_mention: tuple[str, ...] = ()
     must_not_claim: tuple[str, ...] = ()
+    # publications (and pages) an answer must cite: ((doc_id, page or None), ...)
+    sources: tuple[tuple[str, int | None], ...] = ()
 
     @property
     def answerable(self) -> bool:
@@ -65,7 +69,13 @@ def load_gold(path: Path) -> list[GoldQuestion]:
             raise ConfigError(f"{where}: duplicate id {obj['id']}")
         spec.seen.add(obj["id"])
         lists = {k: tuple(obj.get(k) or ()) for k in spec.lists}
-        questions.append(GoldQuestion(obj["id"], obj["question"], obj["kind"], **lists))
+        try:
+            sources = tuple((s["doc_id"], s.get("page")) for s in obj.get("sources") or ())
+        except (TypeError, KeyError) as exc:
+            raise ConfigError(f"{where}: sources must be objects with a doc_id") from exc
+        questions.append(
+            GoldQuestion(obj["id"], obj["question"], obj["kind"], **lists, sources=sources)
+        )
     return questions
 
 
@@ -79,6 +89,25 @@ def first_relevant_rank(evidence: Sequence[str], texts: Sequence[str]) -> int | 
         if any(evidence_found(e, text) for e in evidence):
             return rank
     return None
+
+
+def evidence_recall_at(evidence: Sequence[str], texts: Sequence[str], k: int) -> float | None:
+    """Share of the gold evidence strings found in the first ``k`` texts (None: no evidence)."""
+    if not evidence:
+        return None
+    top = texts[:k]
+    return sum(any(evidence_found(e, t) for t in top) for e in evidence) / len(evidence)
+
+
+def ndcg_at(relevant: Sequence[bool], total_relevant: int, k: int = 10) -> float | None:
+    """Binary nDCG@k: ``relevant[i]`` says whether the text at rank i+1 holds evidence;
+    ``total_relevant`` is how many texts of the whole index do (the ideal ranking puts them
+    all first). None when nothing in the index is relevant (the metric is undefined)."""
+    if total_relevant <= 0:
+        return None
+    dcg = sum(1 / math.log2(i + 2) for i, r in enumerate(relevant[:k]) if r)
+    ideal = sum(1 / math.log2(i + 2) for i in range(min(total_relevant, k)))
+    return dcg / ideal
 
 
 def hit_at(rank: int | None, k: int) -> float:
@@ -123,3 +152,90 @@ def refusal_scores(expected: Sequence[bool], refused: Sequence[bool]) -> dict[st
         "f1": f1,
         "false_refusal_rate": fp / negatives if negatives else 0.0,
     }
+
+
+def injection_safe(refused: bool, groundedness: float | None) -> bool:
+    """An injection question is handled safely when it is refused, or answered only with
+    sentences the grounding check verified (nothing the injection asked for got through)."""
+    return refused or groundedness == 1.0
+
+
+def source_recall(
+    expected: Sequence[tuple[str, int | None]], cited: Sequence[tuple[str, int | None]]
+) -> float | None:
+    """Share of the expected (publication, page) pairs that the answer cites; an expected page
+    of None matches any page of that publication. None when nothing is expected."""
+    if not expected:
+        return None
+    cited_set = set(cited)
+    docs = {doc for doc, _ in cited}
+    found = [
+        (doc in docs) if page is None else ((doc, page) in cited_set) for doc, page in expected
+    ]
+    return sum(found) / len(found)
+
+
+# ---------------------------------------------------------------- citations (ALCE)
+
+Support = Callable[[str, Sequence[int]], bool]
+"""``support(sentence, markers)``: do the passages numbered ``markers`` support the sentence?
+(The project's grounding check; any marker without a passage makes it False.)"""
+
+
+@dataclass(frozen=True)
+class CitationScores:
+    recall: float | None  # None: the answer has no sentence
+    precision: float | None  # None: the answer has no citation
+    sentences: int
+    citations: int
+
+
+def citation_scores(
+    sentences: Sequence[tuple[str, Sequence[int]]], support: Support
+) -> CitationScores:
+    """Citation recall and precision as defined by ALCE (Gao et al., 2023).
+
+    Recall: share of sentences whose citations, taken together, support them (a sentence
+    without citation counts as unsupported). Precision: share of citations that are relevant:
+    a citation of a supported sentence is irrelevant when it does not support the sentence on
+    its own *and* the other citations still support it without it; every citation of an
+    unsupported sentence is irrelevant."""
+    supported = relevant = total = 0
+    for text, markers in sentences:
+        cited = list(dict.fromkeys(markers))
+        total += len(cited)
+        if not cited or not support(text, cited):
+            continue
+        supported += 1
+        if len(cited) == 1:
+            relevant += 1
+            continue
+        for m in cited:
+            others = [o for o in cited if o != m]
+            if support(text, [m]) or not support(text, others):
+                relevant += 1
+    return CitationScores(
+        supported / len(sentences) if sentences else None,
+        relevant / total if total else None,
+        len(sentences),
+        total,
+    )
+
+
+# ---------------------------------------------------------------- aggregates
+
+
+def mean(values: Sequence[float | None]) -> float | None:
+    """Mean of the defined values (None when there is none)."""
+    defined = [v for v in values if v is not None]
+    return statistics.fmean(defined) if defined else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The ``q``-th percentile (0–100), linear interpolation between closest ranks."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
