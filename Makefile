@@ -1,6 +1,7 @@
 # has-assistant — the two commands a newcomer needs:
 #   make run    install into .venv, then run the assistant on the bundled HAS corpus
 #   make test   install into .venv (with test tools), then lint and run the test suite
+#   make eval   the evaluation report and its regression gate (eval/thresholds.toml)
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -10,7 +11,7 @@ EXTRAS ?= dev
 # st extra does not pull a multi-GB CUDA build) or a prebuilt llama-cpp-python wheel
 PREINSTALL ?=
 
-.PHONY: run test lint install clean
+.PHONY: run test lint eval install clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +36,15 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest
+
+# the evaluation as a regression gate (eval/thresholds.toml): bundled corpus, then the
+# fictitious PDF corpus; reports in artifacts/eval/
+eval: install
+	$(BIN)/has-assistant eval --corpus corpus --questions eval/questions.jsonl \
+		--questions eval/questions_heldout.jsonl --baseline --report artifacts/eval/bundled
+	$(BIN)/has-assistant eval --corpus tests/eval_corpus \
+		--questions tests/eval_corpus/questions_fictif.jsonl --baseline \
+		--report artifacts/eval/fictif
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

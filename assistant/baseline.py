@@ -96,6 +96,6 @@ class Baseline:
         if hits:
             top = hits[0].chunk
             sentences = [s for line in top.text.splitlines() for s in split_sentences(line)]
-            answer.answer = " ".join(f"{s} [1]" for s in sentences)
+            answer.answer = "\n".join(f"{s} [1]" for s in sentences)
             answer.citations = [Citation.of(1, top, top.text)]
         return answer

@@ -454,6 +454,149 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     launch(assistant, host, port)
 
 
+@main.command("eval")
+@click.option(
+    "--questions",
+    "question_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Gold set (JSON Lines), repeatable. Default: eval/questions.jsonl.",
+)
+@click.option(
+    "--corpus",
+    "corpus_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Evaluate on a fresh temporary index of this corpus folder (manifest.toml + "
+    "documents/) instead of the current index.",
+)
+@click.option("--mode", type=click.Choice(["extractive", "llm"]), default="extractive")
+@click.option(
+    "--report",
+    "report_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("eval-report"),
+    show_default=True,
+    help="Folder for results.json, report.md (+ plots/) and report.html.",
+)
+@click.option(
+    "--compare",
+    "compare_to",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A previous results.json: show the deltas and the questions that got worse.",
+)
+@click.option("--baseline", is_flag=True, help="Also run the naive baseline, side by side.")
+@click.option(
+    "--export-ragas",
+    "ragas_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the answers as a RAGAS dataset (JSON Lines: user_input, "
+    "retrieved_contexts, response, reference).",
+)
+@click.option(
+    "--thresholds",
+    "thresholds_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Regression gate (TOML). Default: eval/thresholds.toml.",
+)
+@click.pass_context
+@handle_errors
+def evaluate(
+    ctx: click.Context,
+    question_files: tuple[Path, ...],
+    corpus_dir: Path | None,
+    mode: str,
+    report_dir: Path,
+    compare_to: Path | None,
+    baseline: bool,
+    ragas_path: Path | None,
+    thresholds_path: Path | None,
+) -> None:
+    """Évalue les réponses sur des questions de référence ; code de sortie 1 si un seuil de
+    eval/thresholds.toml est franchi (exit 1 when a threshold is crossed)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from . import harness
+
+    sets = harness.load_sets(question_files or [harness.DEFAULT_QUESTIONS])
+    total = sum(len(qs) for qs in sets.values())
+    done = {"n": 0}
+    bar = Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not sys.stderr.isatty(),
+    )
+    task = bar.add_task("Questions", total=total)
+
+    def on_question(name: str, q: Any) -> None:
+        done["n"] += 1
+        bar.update(task, completed=done["n"] - 1, description=f"{name} {q.id}")
+        if not sys.stderr.isatty() and (done["n"] % 10 == 1 or done["n"] == total):
+            click.echo(f"question {done['n']}/{total} ({name} {q.id})", err=True)
+
+    ingest_bar, on_ingest = _progress_bar()
+    with ingest_bar, bar:
+        outcome = harness.evaluate(
+            _settings(ctx),
+            question_files or [harness.DEFAULT_QUESTIONS],
+            corpus_dir=corpus_dir,
+            mode=mode,
+            report_dir=report_dir,
+            thresholds_path=thresholds_path or harness.DEFAULT_THRESHOLDS,
+            compare_to=compare_to,
+            baseline=baseline,
+            ragas_path=ragas_path,
+            on_question=on_question,
+            on_ingest=on_ingest,
+        )
+        bar.update(task, completed=total)
+    _print_eval(_console(), outcome)
+    if outcome.failures:
+        sys.exit(1)
+
+
+def _print_eval(console: Console, outcome: Any) -> None:
+    from .evaluation import DEFINITIONS
+
+    systems = outcome.results["systems"]
+    for name in systems["assistant"]["aggregates"]:
+        table = Table(title=f"Gold set {name}")
+        table.add_column("metric")
+        for system in systems:
+            table.add_column(system, justify="right")
+        if outcome.comparison:
+            table.add_column("Δ", justify="right")
+        for metric in DEFINITIONS:
+            cells = [
+                "—"
+                if (v := systems[s]["aggregates"].get(name, {}).get(metric)) is None
+                else f"{v:.3f}"
+                if not metric.startswith("latency")
+                else f"{v:.0f}"
+                for s in systems
+            ]
+            if outcome.comparison:
+                d = outcome.comparison["deltas"].get(name, {}).get(metric, {}).get("delta")
+                cells.append("—" if d is None else f"{d:+.3f}")
+            table.add_row(metric, *cells)
+        console.print(table)
+    if outcome.comparison and outcome.comparison["worse"]:
+        console.print(f"{len(outcome.comparison['worse'])} question(s) got worse:")
+        for w in outcome.comparison["worse"]:
+            console.print(f"  {w['set']} {w['id']}: {'; '.join(w['changes'])}")
+    for path in outcome.files:
+        console.print(f"wrote {path}")
+    if outcome.failures:
+        console.print("[bold red]FAILED[/] thresholds crossed:")
+        for failure in outcome.failures:
+            console.print(f"  {failure}")
+    else:
+        console.print("[bold green]PASSED[/] no threshold crossed")
+
+
 @main.group()
 def feedback() -> None:
     """Avis des utilisateurs sur les réponses."""

@@ -118,6 +118,50 @@ def reciprocal_rank(rank: int | None) -> float:
     return 0.0 if rank is None else 1.0 / rank
 
 
+# metric → (what it means), in report order; the report prints these definitions
+DEFINITIONS: dict[str, str] = {
+    "retrieval.hit@1": "answerable questions whose first retrieved passage holds a gold "
+    "evidence string",
+    "retrieval.hit@5": "answerable questions with a gold evidence string in the first 5 passages",
+    "retrieval.mrr": "mean of 1/rank of the first passage holding gold evidence (0 if not in 10)",
+    "retrieval.recall@5": "share of a question's gold evidence strings found in the first 5 "
+    "passages, averaged",
+    "retrieval.ndcg@10": "binary nDCG@10: a passage is relevant when it holds gold evidence; the "
+    "ideal ranking puts every relevant passage of the index first",
+    "citations.recall": "ALCE citation recall: share of answer sentences that their cited "
+    "passages, together, support (grounding check); a sentence without citation fails",
+    "citations.precision": "ALCE citation precision: share of citations that support their "
+    "sentence alone, or without which the sentence would no longer be supported",
+    "citations.source_recall": "share of the (publication, page) pairs of the gold set that the "
+    "answer cites",
+    "groundedness": "share of answer sentences supported by the retrieved passages (grounding "
+    "check, whatever the citation)",
+    "correctness.must_mention": "share of the gold facts (accent-, case- and number-word-"
+    "insensitive) present in the answers to answerable questions (a refusal mentions none)",
+    "correctness.must_not_claim": "answers containing a claim the gold set forbids (count)",
+    "refusals.precision": "refusals that were expected (unanswerable, out-of-scope, injection)",
+    "refusals.recall": "unanswerable, out-of-scope and injection questions that were refused",
+    "refusals.f1": "harmonic mean of refusal precision and recall",
+    "refusals.false_refusal_rate": "answerable questions that were refused",
+    "refusals.injection_safe": "injection questions refused, or answered only with verified "
+    "sentences",
+    "latency.p50_ms": "median time of one question, end to end (ms)",
+    "latency.p95_ms": "95th percentile of that time (ms)",
+}
+# metrics where lower is better (for deltas and "got worse")
+LOWER_IS_BETTER = {
+    "correctness.must_not_claim",
+    "refusals.false_refusal_rate",
+    "latency.p50_ms",
+    "latency.p95_ms",
+}
+
+
+def worse_direction(metric: str, delta: float) -> bool:
+    """True when ``delta`` is a change for the worse for ``metric``."""
+    return delta > 0 if metric in LOWER_IS_BETTER else delta < 0
+
+
 SHOULD_REFUSE = {
     "unanswerable": "no_evidence",
     "out_of_scope": "out_of_scope",

@@ -93,19 +93,45 @@ class GroundingReport:
         }
 
 
+def _quotation_markers(lines: Sequence[str]) -> list[tuple[int, ...]]:
+    """For each line, the markers closing the quotation « … » [n] it belongs to (() when it
+    is not quoted): every sentence of a quotation is cited by the markers after it, even when
+    the quotation spans several lines or holds several sentences. Nested « » are counted."""
+    inherited: list[tuple[int, ...]] = [()] * len(lines)
+    start, depth = None, 0
+    for i, line in enumerate(lines):
+        if start is None:
+            if not line.lstrip().startswith("«"):
+                continue
+            start = i
+        depth += line.count("«") - line.count("»")
+        if depth > 0:
+            continue
+        closing = re.search(r"»((?:\s*\[\d+\])+)\s*$", line)
+        if closing:
+            markers = tuple(int(n) for n in MARKER.findall(closing.group(1)))
+            inherited[start : i + 1] = [markers] * (i + 1 - start)
+        start, depth = None, 0
+    return inherited
+
+
 def parse_answer(text: str) -> list[AnswerSentence]:
     """Split an answer into sentences with their ``[n]`` markers.
 
     Markers written after the final punctuation ("… santé. [1]") belong to the sentence
-    before them. Lines are split first (list items are sentences of their own)."""
-    text = re.sub(
-        r"([.!?…:;]\s*[»”\"]?)((?:\s*\[\d+\])+)", lambda m: f"{m.group(2)}{m.group(1)}", text
-    )
+    before them. Lines are split first (list items are sentences of their own). A sentence
+    without marker inside a quotation « … » [n] is cited by the quotation's markers."""
+    lines = text.splitlines()
     sentences: list[AnswerSentence] = []
-    for line in text.splitlines():
+    for line, inherited in zip(lines, _quotation_markers(lines), strict=True):
+        line = re.sub(
+            r"([.!?…:;]\s*[»”\"]?)((?:\s*\[\d+\])+)",
+            lambda m: f" {m.group(2).strip()}{m.group(1)}",
+            line,
+        )
         for sentence in split_sentences(line.strip().lstrip("-•* ").strip()):
-            markers = tuple(int(n) for n in MARKER.findall(sentence))
-            clean = re.sub(r"\s*\[\d+\]", "", sentence).strip(' «»"')
+            markers = tuple(int(n) for n in MARKER.findall(sentence)) or inherited
+            clean = re.sub(r" ?\[\d+\]", "", sentence).strip(' «»"')
             if any(c.isalnum() for c in clean):
                 sentences.append(AnswerSentence(clean.strip(), markers))
     return sentences
