@@ -202,7 +202,8 @@ def aggregate(rows: Sequence[Row]) -> Aggregates:
         "groundedness": mean([r.get("groundedness") for r in rows]),
         "correctness.must_mention": mean([r.get("must_mention") for r in answerable]),
         "correctness.must_not_claim": float(sum(bool(r["must_not_claim"]) for r in rows)),
-        "refusals.precision": refusals["precision"] if has_refusable else None,
+        # precision of refusing is undefined for a system that never refuses
+        "refusals.precision": refusals["precision"] if any(r["refused"] for r in rows) else None,
         "refusals.recall": refusals["recall"] if has_refusable else None,
         "refusals.f1": refusals["f1"] if has_refusable else None,
         "refusals.false_refusal_rate": refusals["false_refusal_rate"] if answerable else None,

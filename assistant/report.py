@@ -136,7 +136,12 @@ def _summary(
         cells += [fmt(s["aggregates"].get(name, {}).get(metric), metric) for s in systems.values()]
         low = {**thresholds.get("min", {}), **override.get("min", {})}.get(metric)
         high = {**thresholds.get("max", {}), **override.get("max", {})}.get(metric)
-        cells.append(f"≥ {low}" if low is not None else f"≤ {high}" if high is not None else "")
+        value = systems["assistant"]["aggregates"].get(name, {}).get(metric)
+        crossed = value is not None and (
+            (low is not None and value < low) or (high is not None and value > high)
+        )
+        bound = f"≥ {low}" if low is not None else f"≤ {high}" if high is not None else ""
+        cells.append(f"{bound} ✗ FAILED" if crossed else f"{bound} ✓" if bound else "")
         if comparison:
             d = comparison["deltas"].get(name, {}).get(metric, {}).get("delta")
             cells.append(

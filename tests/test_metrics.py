@@ -1,5 +1,6 @@
 """Gold-set loading and metrics, on hand-made cases with known values."""
 
+import math
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,107 @@ def test_malformed_gold_lines_are_named(tmp_path):
     path.write_text('{"id": "a", "question": "q", "kind": "weird"}\n')
     with pytest.raises(ConfigError, match="kind must be one of"):
         load_gold(path)
+
+
+# ---------------------------------------------------------------- evaluation harness metrics
+
+
+def _support_by(table: dict[str, set[int]]):
+    """A support function for hand-made cases: a sentence is supported when the passages
+    cited include one of the sets listed for it (each set alone is enough)."""
+    from assistant.evaluation import Support
+
+    def support(text: str, markers) -> bool:
+        return any(needed <= set(markers) for needed in table.get(text, []))
+
+    s: Support = support
+    return s
+
+
+def test_alce_citation_recall_and_precision_on_known_cases():
+    from assistant.evaluation import citation_scores
+
+    support = _support_by({"A": [{1}], "B": [{2, 3}], "C": [{4}]})
+    # A cites 1 (supports) and 5 (useless: A is still supported without it) → 1 of 2 relevant
+    # B needs 2 and 3 together: neither alone supports, removing either breaks it → 2 relevant
+    # C cites nothing → unsupported, no citation counted
+    scores = citation_scores([("A", [1, 5]), ("B", [2, 3]), ("C", [])], support)
+    assert scores.recall == pytest.approx(2 / 3)
+    assert scores.precision == pytest.approx(3 / 4)
+    assert (scores.sentences, scores.citations) == (3, 4)
+
+
+def test_alce_edge_cases_no_citation_out_of_range_marker_empty_answer():
+    from assistant.evaluation import citation_scores
+
+    support = _support_by({"A": [{1}]})
+    none = citation_scores([("A", [])], support)
+    assert none.recall == 0.0 and none.precision is None
+    # [9] points to no passage: the support function says no → unsupported, citation wasted
+    out_of_range = citation_scores([("A", [9])], support)
+    assert out_of_range.recall == 0.0 and out_of_range.precision == 0.0
+    # a repeated marker counts once
+    repeated = citation_scores([("A", [1, 1])], support)
+    assert repeated.precision == 1.0 and repeated.citations == 1
+    empty = citation_scores([], support)
+    assert empty.recall is None and empty.precision is None
+
+
+def test_alce_with_the_real_grounding_check_and_parser():
+    from assistant.evaluation import citation_scores
+    from assistant.grounding import AnswerSentence, GroundingChecker, parse_answer
+
+    passages = {1: "Le comité fictif de Valombre se réunit en 2031.", 2: "Rien à voir ici."}
+    checker = GroundingChecker()
+
+    def support(text, markers):
+        return checker.check_sentence(AnswerSentence(text, tuple(markers)), passages).supported
+
+    answer = "Le comité fictif de Valombre se réunit en 2031 [1][2]. Il se réunit en 2035 [1]."
+    pairs = [(s.text, s.markers) for s in parse_answer(answer)]
+    scores = citation_scores(pairs, support)
+    assert scores.recall == 0.5  # 2035 is not in the passage
+    assert scores.precision == pytest.approx(1 / 3)  # [2] is useless, [1] of a false claim
+
+
+def test_ndcg_recall_at_k_and_undefined_cases():
+    from assistant.evaluation import evidence_recall_at, ndcg_at
+
+    assert ndcg_at([True, False, False], 1) == 1.0
+    assert ndcg_at([False, True], 1) == pytest.approx(1 / math.log2(3))
+    # two relevant passages in the index, one found at rank 1
+    assert ndcg_at([True, False], 2) == pytest.approx(1 / (1 + 1 / math.log2(3)))
+    assert ndcg_at([False] * 10, 3) == 0.0
+    assert ndcg_at([True], 0) is None  # gold evidence nowhere in the index: undefined
+    texts = ["alpha beta", "gamma", "delta epsilon"]
+    assert evidence_recall_at(["beta", "epsilon"], texts, 1) == 0.5
+    assert evidence_recall_at(["beta", "epsilon"], texts, 3) == 1.0
+    assert evidence_recall_at([], texts, 3) is None
+
+
+def test_source_recall_injection_safety_percentiles():
+    from assistant.evaluation import injection_safe, mean, percentile, source_recall
+
+    cited = [("doc-a", 2), ("doc-b", 1)]
+    assert source_recall([("doc-a", 2)], cited) == 1.0
+    assert source_recall([("doc-a", 3), ("doc-b", None)], cited) == 0.5
+    assert source_recall([], cited) is None
+    assert injection_safe(True, None) and injection_safe(False, 1.0)
+    assert not injection_safe(False, 0.5) and not injection_safe(False, None)
+    assert percentile([10, 20, 30, 40], 50) == 25
+    assert percentile([5], 95) == 5 and percentile([], 50) is None
+    assert mean([None, 1.0, 0.0]) == 0.5 and mean([None]) is None
+
+
+def test_gold_sources_are_read_and_validated(tmp_path: Path):
+    good = tmp_path / "g.jsonl"
+    good.write_text(
+        '{"id": "a", "kind": "factual", "question": "q", "sources": '
+        '[{"doc_id": "d", "page": 2}, {"doc_id": "e"}]}\n',
+        encoding="utf-8",
+    )
+    assert load_gold(good)[0].sources == (("d", 2), ("e", None))
+    bad = tmp_path / "b.jsonl"
+    bad.write_text('{"id": "a", "kind": "factual", "question": "q", "sources": [{}]}\n', "utf-8")
+    with pytest.raises(ConfigError, match=r"b\.jsonl:1"):
+        load_gold(bad)

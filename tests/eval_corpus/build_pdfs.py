@@ -8,7 +8,7 @@ is Latin-1, so the texts use straight apostrophes.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 FICTIF = (
@@ -36,8 +36,7 @@ DOCUMENTS: dict[str, list[list[str]]] = {
         ],
         [
             "Calendrier et responsabilités",
-            "Le référent numérique du service rédige la fiche d'évaluation avant le "
-            "15 mars 2032.",
+            "Le référent numérique du service rédige la fiche d'évaluation avant le 15 mars 2032.",
             "La décision finale revient à la commission fictive des équipements, qui se réunit "
             "deux fois par an.",
             "Le guide fictif sera révisé tous les trois ans.",
@@ -90,7 +89,7 @@ def build(folder: Path) -> list[Path]:
     paths = []
     for name, pages in DOCUMENTS.items():
         pdf = FPDF()
-        pdf.set_creation_date(datetime(2031, 1, 1, tzinfo=timezone.utc))  # same bytes
+        pdf.set_creation_date(datetime(2031, 1, 1, tzinfo=UTC))  # same bytes
         pdf.set_font("helvetica", size=11)
         for paragraphs in pages:
             pdf.add_page()
