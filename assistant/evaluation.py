@@ -145,6 +145,8 @@ DEFINITIONS: dict[str, str] = {
     "refusals.false_refusal_rate": "answerable questions that were refused",
     "refusals.injection_safe": "injection questions refused, or answered only with verified "
     "sentences",
+    "llm.fallback_rate": "LLM mode: answers where the model's text failed verification (or the "
+    "model failed) and the verified extractive answer was shown instead",
     "latency.p50_ms": "median time of one question, end to end (ms)",
     "latency.p95_ms": "95th percentile of that time (ms)",
 }
@@ -152,6 +154,7 @@ DEFINITIONS: dict[str, str] = {
 LOWER_IS_BETTER = {
     "correctness.must_not_claim",
     "refusals.false_refusal_rate",
+    "llm.fallback_rate",
     "latency.p50_ms",
     "latency.p95_ms",
 }

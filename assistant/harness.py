@@ -120,7 +120,8 @@ class Scorer:
             "kind": q.kind,
             "question": q.question,
             "answer": answer.answer,
-            "mode": answer.mode,
+            "mode": answer.mode,  # what was shown: llm, or extractive (also after a fallback)
+            "llm_tried": answer.model is not None,
             "fallback_reason": answer.fallback_reason,
             "expected_refusal": expected,
             "refused": answer.refused,
@@ -209,6 +210,9 @@ def aggregate(rows: Sequence[Row]) -> Aggregates:
         "refusals.false_refusal_rate": refusals["false_refusal_rate"] if answerable else None,
         "refusals.injection_safe": mean(
             [float(r["injection_safe"]) for r in rows if "injection_safe" in r]
+        ),
+        "llm.fallback_rate": mean(
+            [float(r["fallback_reason"] is not None) for r in rows if r.get("llm_tried")]
         ),
         "latency.p50_ms": percentile(latencies, 50),
         "latency.p95_ms": percentile(latencies, 95),

@@ -201,3 +201,54 @@ def test_hostile_document_with_the_real_model(bundled, server, tmp_path):
         assert all(v.supported or "⚠️" in shown for v in answer.grounding.verdicts)
     else:
         assert answer.fallback_reason or answer.refused
+
+
+def test_eval_in_llm_mode_scores_what_the_real_model_produced(server, tmp_path):
+    """`eval --mode llm` goes through the same LLM pipeline as `ask`: the weak model's text is
+    caught, the fallback is counted, and the shown answers stay verified."""
+    import json
+
+    gold = [
+        json.loads(line)
+        for line in Path("eval/questions.jsonl").read_text("utf-8").splitlines()
+        if line.strip()
+    ]
+    subset = tmp_path / "llm_subset.jsonl"
+    subset.write_text(
+        "\n".join(json.dumps(q, ensure_ascii=False) for q in gold if q["id"] in ("f01", "i01")),
+        encoding="utf-8",
+    )
+    permissive = tmp_path / "none.toml"
+    permissive.write_text("[min]\n[max]\n", encoding="utf-8")
+    env = {
+        "HAS_ASSISTANT_LLM_BACKEND": "openai",
+        "HAS_ASSISTANT_LLM_BASE_URL": server,
+        "HAS_ASSISTANT_LLM_MODEL": "gemma",
+        "HAS_ASSISTANT_LLM_API_KEY": API_KEY,
+    }
+    result = has_assistant(
+        "eval",
+        "--mode",
+        "llm",
+        "--corpus",
+        "corpus",
+        "--questions",
+        str(subset),
+        "--thresholds",
+        str(permissive),
+        "--report",
+        str(tmp_path / "report"),
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    results = json.loads((tmp_path / "report" / "results.json").read_text("utf-8"))
+    assert results["meta"]["mode"] == "llm" and "gemma" in results["meta"]["model"]
+    rows = {r["id"]: r for r in results["systems"]["assistant"]["questions"]}
+    assert rows["i01"]["refused"] and not rows["i01"]["llm_tried"]  # refused before any LLM
+    f01 = rows["f01"]
+    assert f01["llm_tried"]
+    if f01["mode"] == "extractive":  # the model's text failed verification
+        assert f01["fallback_reason"]
+    agg = results["systems"]["assistant"]["aggregates"]["llm_subset"]
+    assert agg["llm.fallback_rate"] == (1.0 if f01["mode"] == "extractive" else 0.0)
+    assert agg["citations.recall"] == 1.0 or f01["mode"] == "llm"
