@@ -200,7 +200,11 @@ def _progress_bar() -> tuple[Any, Callable[[str, int, int], None]]:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    labels = {"embed": "Embedding new/changed chunks", "copy": "Copying unchanged chunks"}
+    labels = {
+        "embed": "Embedding new/changed chunks",
+        "copy": "Copying unchanged chunks",
+        "questions": "Questions",
+    }
     if not sys.stderr.isatty():
         last: dict[str, int] = {}
 
@@ -514,31 +518,18 @@ def evaluate(
 ) -> None:
     """Évalue les réponses sur des questions de référence ; code de sortie 1 si un seuil de
     eval/thresholds.toml est franchi (exit 1 when a threshold is crossed)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from . import harness
 
     sets = harness.load_sets(question_files or [harness.DEFAULT_QUESTIONS])
     total = sum(len(qs) for qs in sets.values())
     done = {"n": 0}
-    bar = Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=not sys.stderr.isatty(),
-    )
-    task = bar.add_task("Questions", total=total)
+    bar, update = _progress_bar()
 
     def on_question(name: str, q: Any) -> None:
+        update("questions", done["n"], total)
         done["n"] += 1
-        bar.update(task, completed=done["n"] - 1, description=f"{name} {q.id}")
-        if not sys.stderr.isatty() and (done["n"] % 10 == 1 or done["n"] == total):
-            click.echo(f"question {done['n']}/{total} ({name} {q.id})", err=True)
 
-    ingest_bar, on_ingest = _progress_bar()
-    with ingest_bar, bar:
+    with bar:
         outcome = harness.evaluate(
             _settings(ctx),
             question_files or [harness.DEFAULT_QUESTIONS],
@@ -550,9 +541,9 @@ def evaluate(
             baseline=baseline,
             ragas_path=ragas_path,
             on_question=on_question,
-            on_ingest=on_ingest,
+            on_ingest=update,
         )
-        bar.update(task, completed=total)
+        update("questions", total, total)
     _print_eval(_console(), outcome)
     if outcome.failures:
         sys.exit(1)

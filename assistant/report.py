@@ -298,6 +298,39 @@ def _definitions() -> Table:
     ]
 
 
+class _Both:
+    """The same content, written as Markdown and as HTML."""
+
+    def __init__(self) -> None:
+        self.md: list[str] = []
+        self.html: list[str] = []
+
+    def _end_list(self) -> None:
+        if self.md and self.md[-1].startswith("- "):
+            self.md.append("")
+
+    def heading(self, level: int, text: str) -> None:
+        self._end_list()
+        self.md += ["#" * level + " " + text, ""]
+        self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
+
+    def para(self, line: str) -> None:
+        if line.startswith("- "):
+            self.md.append(line)
+        else:
+            self._end_list()
+            self.md += [line, ""]
+        self.html.append(f"<p>{_inline(line)}</p>")
+
+    def table(self, table: Table) -> None:
+        if not table[1]:
+            self.para("None.")
+            return
+        self._end_list()
+        self.md += [_md_table(table), ""]
+        self.html.append(_html_table(table))
+
+
 def write_report(
     results: Mapping[str, Any],
     folder: Path,
@@ -306,81 +339,41 @@ def write_report(
     comparison: Mapping[str, Any] | None = None,
 ) -> tuple[Path, Path]:
     """Write ``report.md`` (+ ``plots/*.svg``) and ``report.html`` into ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "plots").mkdir(exist_ok=True)
-    sets = list(results["systems"]["assistant"]["aggregates"])
-    md = ["# Évaluation de has-assistant — evaluation report", "", *_intro(results, failures), ""]
-    body = ["<h1>Évaluation de has-assistant — evaluation report</h1>"]
-    body += [f"<p>{_inline(line)}</p>" for line in _intro(results, failures)]
+    (folder / "plots").mkdir(parents=True, exist_ok=True)
+    out = _Both()
+    out.heading(1, "Évaluation de has-assistant — evaluation report")
+    for line in _intro(results, failures):
+        out.para(line)
     if comparison:
-        md += [f"Compared with the run of {comparison['previous_date']}.", ""]
-        body.append(
-            f"<p>Compared with the run of {html.escape(str(comparison['previous_date']))}.</p>"
-        )
-    for name in sets:
-        md += [
-            f"## Gold set `{name}`",
-            "",
-            _md_table(_summary(results, name, thresholds, comparison)),
-            "",
-        ]
-        body += [
-            f"<h2>Gold set <code>{html.escape(name)}</code></h2>",
-            _html_table(_summary(results, name, thresholds, comparison)),
-        ]
+        out.para(f"Compared with the run of {comparison['previous_date']}.")
+    for name in results["systems"]["assistant"]["aggregates"]:
+        out.heading(2, f"Gold set {name}")
+        out.table(_summary(results, name, thresholds, comparison))
         if name == "all":
             continue
         charts = _charts(results, name)
         for key, svg in charts.items():
             path = folder / "plots" / f"{name}-{key}.svg"
             path.write_text(svg, encoding="utf-8")
-            md += [f"![{key}](plots/{path.name})", ""]
-        body.append('<div class="charts">' + "".join(charts.values()) + "</div>")
-        md += ["### Per kind of question", "", _md_table(_kinds(results, name)), ""]
-        body += ["<h3>Per kind of question</h3>", _html_table(_kinds(results, name))]
+            out.md += [f"![{key}](plots/{path.name})", ""]
+        out.html.append('<div class="charts">' + "".join(charts.values()) + "</div>")
+        out.heading(3, "Per kind of question")
+        out.table(_kinds(results, name))
         problems = _problem_rows(results, name)
-        md += [
-            f"### Questions with a problem ({len(problems[1])})",
-            "",
-            _md_table(problems) if problems[1] else "None.",
-            "",
-        ]
-        body += [
-            f"<h3>Questions with a problem ({len(problems[1])})</h3>",
-            _html_table(problems) if problems[1] else "<p>None.</p>",
-        ]
+        out.heading(3, f"Questions with a problem ({len(problems[1])})")
+        out.table(problems)
     if comparison:
         worse = _worse_table(comparison)
-        md += [
-            f"## Questions that got worse ({len(worse[1])})",
-            "",
-            _md_table(worse) if worse[1] else "None.",
-            "",
-        ]
-        body += [
-            f"<h2>Questions that got worse ({len(worse[1])})</h2>",
-            _html_table(worse) if worse[1] else "<p>None.</p>",
-        ]
-    md += [
-        "## Definitions",
-        "",
-        _md_table(_definitions()),
-        "",
-        "## Limits",
-        "",
-        *[f"- {c}" for c in CAVEATS],
-        "",
-    ]
-    body += [
-        "<h2>Definitions</h2>",
-        _html_table(_definitions()),
-        "<h2>Limits</h2><ul>",
-        *[f"<li>{html.escape(c)}</li>" for c in CAVEATS],
-        "</ul>",
-    ]
+        out.heading(2, f"Questions that got worse ({len(worse[1])})")
+        out.table(worse)
+    out.heading(2, "Definitions")
+    out.table(_definitions())
+    out.heading(2, "Limits")
+    for caveat in CAVEATS:
+        out.para(f"- {caveat}")
     md_path, html_path = folder / "report.md", folder / "report.html"
-    md_path.write_text("\n".join(md), encoding="utf-8")
-    html_path.write_text(_page("\n".join(body)), encoding="utf-8")
+    md_path.write_text("\n".join(out.md) + "\n", encoding="utf-8")
+    html_path.write_text(_page("\n".join(out.html)), encoding="utf-8")
     return md_path, html_path
 
 
