@@ -42,9 +42,7 @@ test: lint
 eval: install
 	$(BIN)/has-assistant eval --corpus corpus --questions eval/questions.jsonl \
 		--questions eval/questions_heldout.jsonl --baseline --report artifacts/eval/bundled
-	$(BIN)/has-assistant eval --corpus tests/eval_corpus \
-		--questions tests/eval_corpus/questions_fictif.jsonl --baseline \
-		--report artifacts/eval/fictif
+	$(BIN)/has-assistant eval --corpus tests/eval_corpus --baseline --report artifacts/eval/fictif
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -464,7 +464,8 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     "question_files",
     multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Gold set (JSON Lines), repeatable. Default: eval/questions.jsonl.",
+    help="Gold set (JSON Lines), repeatable. Default: the questions*.jsonl of --corpus, "
+    "else eval/questions.jsonl.",
 )
 @click.option(
     "--corpus",
@@ -520,7 +521,8 @@ def evaluate(
     eval/thresholds.toml est franchi (exit 1 when a threshold is crossed)."""
     from . import harness
 
-    sets = harness.load_sets(question_files or [harness.DEFAULT_QUESTIONS])
+    question_files = question_files or tuple(harness.default_question_files(corpus_dir))
+    sets = harness.load_sets(question_files)
     total = sum(len(qs) for qs in sets.values())
     done = {"n": 0}
     bar, update = _progress_bar()
@@ -532,7 +534,7 @@ def evaluate(
     with bar:
         outcome = harness.evaluate(
             _settings(ctx),
-            question_files or [harness.DEFAULT_QUESTIONS],
+            question_files,
             corpus_dir=corpus_dir,
             mode=mode,
             report_dir=report_dir,

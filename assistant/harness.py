@@ -439,6 +439,13 @@ class EvalRun:
     files: list[Path] = field(default_factory=list)
 
 
+def default_question_files(corpus_dir: Path | None) -> list[Path]:
+    """The gold sets shipped with a corpus folder (``questions*.jsonl`` in it), else the
+    bundled corpus's ``eval/questions.jsonl``."""
+    shipped = sorted(corpus_dir.glob("questions*.jsonl")) if corpus_dir else []
+    return shipped or [DEFAULT_QUESTIONS]
+
+
 def load_sets(paths: Sequence[Path]) -> dict[str, list[GoldQuestion]]:
     """Gold sets by name (the file stem, which must be unique)."""
     sets: dict[str, list[GoldQuestion]] = {}
