@@ -114,6 +114,7 @@ class Corpus:
         self.settings = settings
         self.root = settings.corpus_dir
         self.publications = load_manifest(settings.manifest_path)
+        self.max_bytes = settings.max_file_mb * 2**20
 
     def downloaded_path(self, pub: Publication) -> Path:
         """Where ``corpus sync`` stores (or would store) this publication."""
@@ -137,7 +138,9 @@ class Corpus:
             if path is None:
                 continue
             try:
-                report.documents.append(load_file(path, status.publication.meta(path)))
+                report.documents.append(
+                    load_file(path, status.publication.meta(path), self.max_bytes)
+                )
                 return
             except DocumentLoadError as exc:
                 report.errors.append(exc)
@@ -152,7 +155,9 @@ class Corpus:
         for status in statuses:
             self._load_publication(status, report)
         known = {p.resolve() for s in statuses for p in (s.bundled, s.downloaded) if p}
-        extra = load_files(p for p in iter_files(extra_paths) if p.resolve() not in known)
+        extra = load_files(
+            (p for p in iter_files(extra_paths) if p.resolve() not in known), self.max_bytes
+        )
         report.documents.extend(extra.documents)
         report.errors.extend(extra.errors)
         return report

@@ -80,18 +80,19 @@ class LoadReport:
 # --------------------------------------------------------------------------- bytes → text
 
 
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise DocumentLoadError(path, f"cannot read file ({exc.strerror})") from exc
     if size == 0:
         raise DocumentLoadError(path, "empty file (0 bytes)", "re-download or remove it")
-    if size > MAX_FILE_BYTES:
+    if size > max_bytes:
         raise DocumentLoadError(
             path,
-            f"file too large ({size / 1e6:.0f} MB > {MAX_FILE_BYTES / 1e6:.0f} MB)",
-            "split the document or check that it is the right file",
+            f"file too large ({size / 2**20:.1f} MB > {max_bytes / 2**20:.0f} MB)",
+            "split the document, check that it is the right file, or raise "
+            "HAS_ASSISTANT_MAX_FILE_MB",
         )
     return path.read_bytes()
 
@@ -398,7 +399,9 @@ def _parse(path: Path, data: bytes) -> tuple[list[Block], str | None]:
     return parse_plain_text(text), None
 
 
-def load_file(path: Path | str, meta: DocMeta | None = None) -> Document:
+def load_file(
+    path: Path | str, meta: DocMeta | None = None, max_bytes: int = MAX_FILE_BYTES
+) -> Document:
     """Load one file into a :class:`Document`.
 
     ``meta`` (from the manifest) names the publication; without it, the id is derived from the
@@ -410,7 +413,7 @@ def load_file(path: Path | str, meta: DocMeta | None = None) -> Document:
             f"unsupported format '{path.suffix or '(no extension)'}'",
             f"supported: {', '.join(SUPPORTED_SUFFIXES)}",
         )
-    data = _read_bytes(path)
+    data = _read_bytes(path, max_bytes)
     blocks, title_hint = _parse(path, data)
     if not any(b.text.strip() for b in blocks):
         raise DocumentLoadError(path, "no text found in the document")
@@ -436,12 +439,12 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def load_files(paths: Iterable[Path]) -> LoadReport:
+def load_files(paths: Iterable[Path], max_bytes: int = MAX_FILE_BYTES) -> LoadReport:
     """Load every file (folders expanded); errors are collected, never raised."""
     report = LoadReport()
     for path in iter_files(paths):
         try:
-            report.documents.append(load_file(path))
+            report.documents.append(load_file(path, max_bytes=max_bytes))
         except DocumentLoadError as exc:
             report.errors.append(exc)
     return report

@@ -54,7 +54,10 @@ class Settings(BaseSettings):
     privacy_block: bool = Field(
         default=False, description="Refuse questions with patient data (default: redact)."
     )
-    max_upload_mb: int = Field(default=50, ge=1, le=1024)
+    max_upload_mb: int = Field(default=50, ge=1, le=1024, description="Largest chat upload.")
+    max_file_mb: int = Field(
+        default=64, ge=1, le=4096, description="Largest file `ingest` reads (corpus, your files)."
+    )
     auth: SecretStr | None = Field(
         default=None, description="Login for the chat: 'user:password[,user2:password2]'."
     )

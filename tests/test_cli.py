@@ -49,3 +49,15 @@ def test_a_broken_setting_is_a_clean_error(tmp_path: Path):
     run = has_assistant("corpus", "list", env={"HAS_ASSISTANT_SYNC_RETRIES": "beaucoup"})
     assert run.returncode == 2
     assert "HAS_ASSISTANT_SYNC_RETRIES" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_file_size_limit_of_ingest_is_a_setting(tmp_path: Path):
+    big = tmp_path / "fictif-volumineux.txt"
+    big.write_text("Texte fictif de test, sans valeur. " * 40_000, encoding="utf-8")  # 1.3 MB
+    refused = has_assistant("corpus", "check", str(big), env={"HAS_ASSISTANT_MAX_FILE_MB": "1"})
+    assert refused.returncode == 1
+    assert f"{big}: file too large (1.3 MB > 1 MB)" in refused.stderr
+    assert "HAS_ASSISTANT_MAX_FILE_MB" in refused.stderr
+    accepted = has_assistant("corpus", "check", str(big), env={"HAS_ASSISTANT_MAX_FILE_MB": "2"})
+    assert accepted.returncode == 0, accepted.stderr
+    assert "fictif-volumineux" in accepted.stdout
