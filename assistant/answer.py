@@ -205,7 +205,9 @@ _GENERIC_FOCUS = frozenset(
         "elements etape etapes critere criteres axe axes condition conditions avantage avantages "
         "limite limites risque risques attente attentes recommandation recommandations mesure "
         "mesures action actions raison raisons organisme organismes document documents travaux "
-        "publication publications production productions thematique thematiques question questions"
+        "publication publications production productions thematique thematiques question questions "
+        # measures: the answer gives the value ("trois heures", "la moitié"), not the word
+        "duree delai frequence periodicite part proportion pourcentage"
     )
 )
 

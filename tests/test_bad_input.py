@@ -27,7 +27,6 @@ import pytest
 from assistant.app import Assistant
 from assistant.errors import AssistantError
 from assistant.index import iter_records
-from assistant.loaders import MAX_FILE_BYTES
 from assistant.settings import load_settings
 
 from conftest import FICTITIOUS, FIXTURES, console_script, make_image_only_pdf
@@ -59,11 +58,13 @@ def scanned_pdf(folder: Path) -> Path:
 
 
 def oversized_pdf(folder: Path) -> Path:
-    """One byte over the loaders' limit; sparse, so it costs no disk and no time."""
+    """One byte over both size limits (HAS_ASSISTANT_MAX_FILE_MB for ingest, ..._MAX_UPLOAD_MB
+    for the chat); sparse, so it costs no disk and no time."""
+    settings = load_settings()
     path = folder / "enorme.pdf"
     with path.open("wb") as fh:
         fh.write(b"%PDF-1.4\n% Document fictif de test\n")
-        fh.truncate(MAX_FILE_BYTES + 1)
+        fh.truncate(max(settings.max_file_mb, settings.max_upload_mb) * 2**20 + 1)
     return path
 
 

@@ -120,43 +120,41 @@ def test_eval_writes_results_reports_and_passes_the_shipped_gate(fictif_run):
 def test_a_crossed_threshold_fails_the_run_and_compare_names_what_got_worse(
     fictif_run, tmp_path: Path
 ):
+    """The same gold set, except that x01 now also requires a fact no document states: x01
+    gets worse than in the previous run, facts present drop below the bound, the gate fails."""
     out, _ = fictif_run
-    # a previous run where x04 was answered with all its facts: this run is worse on it
-    previous = json.loads((out / "report" / "results.json").read_text("utf-8"))
-    for row in previous["systems"]["assistant"]["questions"]:
-        if row["id"] == "x04":
-            row.update(refusal_ok=True, must_mention=1.0)
-    previous["systems"]["assistant"]["aggregates"]["questions_fictif"][
-        "correctness.must_mention"
-    ] = 1.0
-    before = tmp_path / "previous.json"
-    before.write_text(json.dumps(previous), encoding="utf-8")
+    rows = [json.loads(line) for line in FICTIF_SET.read_text("utf-8").splitlines()]
+    for row in rows:
+        if row["id"] == "x01":
+            row["must_mention"].append("fait absent de tout document fictif")
+    changed = tmp_path / FICTIF_SET.name  # same name: the same gold set, compared
+    changed.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
     strict = tmp_path / "strict.toml"
-    strict.write_text('[min]\n"refusals.precision" = 0.99\n', encoding="utf-8")
+    strict.write_text('[min]\n"correctness.must_mention" = 0.99\n', encoding="utf-8")
 
     result = has_assistant(
         "eval",
         "--corpus",
         str(EVAL_CORPUS),
         "--questions",
-        str(FICTIF_SET),
+        str(changed),
         "--thresholds",
         str(strict),
         "--compare",
-        str(before),
+        str(out / "report" / "results.json"),
         "--report",
         str(tmp_path / "report"),
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED" in result.stdout
-    assert "questions_fictif: refusals.precision = 0.750 < min 0.99" in result.stdout
-    assert "x04: refusal_ok 1.00 → 0.00" in result.stdout
+    saved = json.loads((tmp_path / "report" / "results.json").read_text("utf-8"))
+    [failure] = saved["thresholds"]["failures"]
+    assert failure.startswith("questions_fictif: correctness.must_mention = ")
+    assert failure.endswith(" < min 0.99") and failure in result.stdout
+    assert "x01: must_mention 1.00 → 0.50" in result.stdout
     page = (tmp_path / "report" / "report.html").read_text("utf-8")
     assert "FAILED" in page and "Questions that got worse (1)" in page and "Δ vs previous" in page
-    saved = json.loads((tmp_path / "report" / "results.json").read_text("utf-8"))
-    assert saved["thresholds"]["failures"] == [
-        "questions_fictif: refusals.precision = 0.750 < min 0.99"
-    ]
+    assert "✗ FAILED" in page  # the crossed bound is marked in the summary table
 
 
 def test_a_bad_thresholds_file_or_gold_set_is_a_clear_error(tmp_path: Path):
