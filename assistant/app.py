@@ -70,12 +70,16 @@ class Assistant:
     ) -> IngestReport:
         """Index the manifest's publications, the remembered user sources and ``paths``
         (remembered from now on). Load errors are reported in the result, never raised."""
-        sources = list(dict.fromkeys([*self.user_sources(), *(p.resolve() for p in paths)]))
+        new = [p.resolve() for p in paths]
+        sources = list(dict.fromkeys([*self.user_sources(), *new]))
         gone = [p for p in sources if not p.exists()]
         sources = [p for p in sources if p.exists()]
-        self.settings.home.mkdir(parents=True, exist_ok=True)
-        self.sources_file.write_text(json.dumps([str(p) for p in sources], indent=1), "utf-8")
         loaded = self.corpus.load(sources)
+        # a file given now that fails to load is reported, not remembered for the next ingests
+        failed = {e.path.resolve() for e in loaded.errors} & set(new)
+        self.settings.home.mkdir(parents=True, exist_ok=True)
+        remembered = [str(p) for p in sources if p not in failed]
+        self.sources_file.write_text(json.dumps(remembered, indent=1), "utf-8")
         report = self.index.ingest(loaded.documents, rebuild=rebuild, progress=progress)
         report.errors[:0] = loaded.errors
         report.warnings += [f"{p}: no longer exists; its documents left the index" for p in gone]
@@ -111,7 +115,10 @@ class Assistant:
         return GroundingChecker(self.embedder)
 
     def _clean_question(self, question: str) -> tuple[str, list[str]]:
-        text = "".join(c for c in question if c.isprintable() or c in "\n\t").strip()
+        # any space (non-breaking and thin ones, common in pasted French text) is a space;
+        # other control and format characters go
+        spaced = (" " if c.isspace() and c not in "\n\t" else c for c in question)
+        text = "".join(c for c in spaced if c.isprintable() or c in "\n\t").strip()
         if not text:
             raise AssistantError(
                 "empty question / question vide", "ask a question about digital tools or AI in care"
@@ -336,10 +343,12 @@ class Assistant:
                 "PDF, HTML, Markdown ou texte",
             )
         size = source.stat().st_size
-        if size > self.settings.max_upload_mb * 1024 * 1024:
+        if size == 0:
+            raise AssistantError(f"{safe}: fichier vide (0 octet)", "vérifiez le fichier")
+        if size > self.settings.max_upload_mb * 2**20:
             raise AssistantError(
-                f"{safe}: fichier trop volumineux ({size / 1e6:.0f} Mo)",
-                f"limite : {self.settings.max_upload_mb} Mo",
+                f"{safe}: fichier trop volumineux ({size / 2**20:.1f} Mio)",
+                f"limite : {self.settings.max_upload_mb} Mio",
             )
         head = source.read_bytes()[:1024]
         if suffix == ".pdf" and not head.lstrip().startswith(b"%PDF"):

@@ -90,7 +90,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     if size > max_bytes:
         raise DocumentLoadError(
             path,
-            f"file too large ({size / 2**20:.1f} MB > {max_bytes / 2**20:.0f} MB)",
+            f"file too large ({size / 2**20:.1f} MiB > {max_bytes / 2**20:.0f} MiB)",
             "split the document, check that it is the right file, or raise "
             "HAS_ASSISTANT_MAX_FILE_MB",
         )

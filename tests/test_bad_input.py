@@ -204,7 +204,7 @@ class QuestionCase:
 
 MATRIX: list[FileCase | QuestionCase] = [
     FileCase("corrupt-pdf", corrupt_pdf, "corrupt or unreadable PDF", "corrupt or unreadable PDF"),
-    FileCase("empty-pdf", empty_pdf, "empty file (0 bytes)", "ce n'est pas un PDF"),
+    FileCase("empty-pdf", empty_pdf, "empty file (0 bytes)", "fichier vide (0 octet)"),
     FileCase("pdf-without-text-layer", scanned_pdf, "PDF has no text layer", "run OCR"),
     FileCase("oversized-file", oversized_pdf, "file too large", "fichier trop volumineux"),
     FileCase(
@@ -238,6 +238,12 @@ MATRIX: list[FileCase | QuestionCase] = [
         (AXES + " Précisez le cadre et les axes." * 400)[:10_000],
         None,
         notice="Question tronquée à 2000 caractères (elle en comptait 10000)",
+    ),
+    QuestionCase(
+        "non-breaking-and-thin-spaces",  # as pasted from a word processor or a web page
+        "Quels\u00a0sont les\u2009trois axes du cadre de confiance\u202f?",
+        None,
+        expected_question=AXES,
     ),
     QuestionCase(
         "control-characters-in-question",

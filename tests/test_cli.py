@@ -56,8 +56,22 @@ def test_the_file_size_limit_of_ingest_is_a_setting(tmp_path: Path):
     big.write_text("Texte fictif de test, sans valeur. " * 40_000, encoding="utf-8")  # 1.3 MB
     refused = has_assistant("corpus", "check", str(big), env={"HAS_ASSISTANT_MAX_FILE_MB": "1"})
     assert refused.returncode == 1
-    assert f"{big}: file too large (1.3 MB > 1 MB)" in refused.stderr
+    assert f"{big}: file too large (1.3 MiB > 1 MiB)" in refused.stderr
     assert "HAS_ASSISTANT_MAX_FILE_MB" in refused.stderr
     accepted = has_assistant("corpus", "check", str(big), env={"HAS_ASSISTANT_MAX_FILE_MB": "2"})
     assert accepted.returncode == 0, accepted.stderr
     assert "fictif-volumineux" in accepted.stdout
+
+
+def test_a_file_that_fails_to_ingest_is_not_remembered(tmp_path: Path):
+    home = {"HAS_ASSISTANT_HOME": str(tmp_path / "home")}
+    bad = tmp_path / "fictif.exe"
+    bad.write_bytes(b"MZ\x90\x00")
+    good = shutil.copy(FIXTURES / "fictif-note.txt", tmp_path)
+    first = has_assistant("ingest", str(bad), str(good), env=home)
+    assert first.returncode == 1 and f"{bad}: unsupported format '.exe'" in first.stderr
+    remembered = json.loads((tmp_path / "home" / "sources.json").read_text("utf-8"))
+    assert remembered == [str(Path(good).resolve())]
+    again = has_assistant("ingest", env=home)  # the bad file is not reported forever
+    assert again.returncode == 0, again.stderr
+    assert "unchanged: 2" in again.stdout
