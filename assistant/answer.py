@@ -26,11 +26,20 @@ from .policy import RefusalReason
 from .retrieval import Hit
 from .text import normalize_for_match, numbers_in
 
-# the line that opens an extractive answer (a frame, not a claim: it cites nothing)
-LEADS = (
-    "D'après les publications de la HAS :",
-    "According to the HAS publications (quoted in French):",
-)
+# the line that opens an extractive answer (a frame, not a claim: it cites nothing), by
+# language and by whether every quote comes from a HAS publication (not from a user's file)
+LEADS = {
+    ("fr", True): "D'après les publications de la HAS :",
+    ("en", True): "According to the HAS publications (quoted in French):",
+    ("fr", False): "D'après les documents indexés (voir les sources) :",
+    ("en", False): "According to the indexed documents (see the sources; quoted as written):",
+}
+
+
+def is_has_publication(chunk: Chunk) -> bool:
+    """A passage of a HAS publication (its link is on has-sante.fr), not of a user's file."""
+    return "has-sante.fr/" in (chunk.url or "")
+
 
 # --------------------------------------------------------------------------- the contract
 
@@ -372,4 +381,6 @@ class ExtractiveAnswerer:
             citations.append(Citation.of(n, c, unit.text))
             sentences.append(AnswerSentence(unit.text, (n,)))
             lines.append(f"« {unit.text} » [{n}]")
-        return "\n".join([LEADS[language == "en"], *lines]), citations, sentences
+        has_only = all(is_has_publication(u.hit.chunk) for u in chosen)
+        lead = LEADS["en" if language == "en" else "fr", has_only]
+        return "\n".join([lead, *lines]), citations, sentences

@@ -60,7 +60,7 @@ OnQuestion = Callable[[str, GoldQuestion], None]
 
 def claims(answer_text: str) -> list[AnswerSentence]:
     """The sentences of an answer that assert something (the extractive lead-in is a frame)."""
-    return [s for s in parse_answer(answer_text) if s.text not in LEADS]
+    return [s for s in parse_answer(answer_text) if s.text not in LEADS.values()]
 
 
 class Scorer:

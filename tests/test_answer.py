@@ -164,3 +164,7 @@ def test_a_hostile_document_is_quoted_at_most_never_obeyed(tmp_path, e5):
         assert answer.grounding.score == 1.0 or answer.refused
         for c in answer.citations:  # whatever is shown is an exact quote, marked as such
             assert f"« {c.quote} » [{c.n}]" in answer.answer
+        if any(c.doc_id == "fictif-hostile" for c in answer.citations):
+            # a user's file is never presented as a HAS publication
+            assert answer.answer.startswith("D'après les documents indexés")
+            assert "publications de la HAS" not in answer.answer
