@@ -576,6 +576,9 @@ def _print_eval(console: Console, outcome: Any) -> None:
                 cells.append("—" if d is None else f"{d:+.3f}")
             table.add_row(metric, *cells)
         console.print(table)
+    if outcome.comparison:
+        for caveat in outcome.comparison["caveats"]:
+            console.print(f"[yellow]Caution:[/] {caveat}")
     if outcome.comparison and outcome.comparison["worse"]:
         console.print(f"{len(outcome.comparison['worse'])} question(s) got worse:")
         for w in outcome.comparison["worse"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -68,7 +69,13 @@ def load_gold(path: Path) -> list[GoldQuestion]:
         if obj["id"] in spec.seen:
             raise ConfigError(f"{where}: duplicate id {obj['id']}")
         spec.seen.add(obj["id"])
-        lists = {k: tuple(obj.get(k) or ()) for k in spec.lists}
+        lists = {k: obj.get(k) or [] for k in spec.lists}
+        for key, value in lists.items():
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise ConfigError(f"{where}: {key} must be a list of non-empty strings")
+        if obj["kind"] in ANSWERABLE and not (lists["evidence"] and lists["must_mention"]):
+            raise ConfigError(f"{where}: an answerable question needs evidence and must_mention")
+        lists = {k: tuple(v) for k, v in lists.items()}
         try:
             sources = tuple((s["doc_id"], s.get("page")) for s in obj.get("sources") or ())
         except (TypeError, KeyError) as exc:
@@ -120,8 +127,13 @@ def reciprocal_rank(rank: int | None) -> float:
 
 # metric → (what it means), in report order; the report prints these definitions
 DEFINITIONS: dict[str, str] = {
+    "n.questions": "questions in the gold set",
+    "n.answerable": "answerable questions (retrieval and facts present are measured on these)",
+    "n.answered": "questions the system answered (citations and groundedness are measured on "
+    "these)",
     "retrieval.hit@1": "answerable questions whose first retrieved passage holds a gold "
-    "evidence string",
+    "evidence string (retrieval metrics: the hybrid retriever on the question as asked, as "
+    "`search` returns it, 10 passages deep)",
     "retrieval.hit@5": "answerable questions with a gold evidence string in the first 5 passages",
     "retrieval.mrr": "mean of 1/rank of the first passage holding gold evidence (0 if not in 10)",
     "retrieval.recall@5": "share of a question's gold evidence strings found in the first 5 "
@@ -145,6 +157,11 @@ DEFINITIONS: dict[str, str] = {
     "refusals.false_refusal_rate": "answerable questions that were refused",
     "refusals.injection_safe": "injection questions refused, or answered only with verified "
     "sentences",
+    "llm.draft_citation_recall": "LLM mode: ALCE citation recall of the model's own text, "
+    "before verification (the shown answer is verified, so its scores are ~1 by construction)",
+    "llm.draft_citation_precision": "LLM mode: ALCE citation precision of the model's own text",
+    "llm.draft_groundedness": "LLM mode: share of the model's own sentences supported by the "
+    "retrieved passages",
     "llm.fallback_rate": "LLM mode: answers where the model's text failed verification (or the "
     "model failed) and the verified extractive answer was shown instead",
     "latency.p50_ms": "median time of one question, end to end (ms)",
@@ -173,10 +190,12 @@ SHOULD_REFUSE = {
 
 
 def mentions(answer: str, fact: str) -> bool:
-    """Accent-, case-, quote- and number-word-insensitive containment ("3" = "trois")."""
+    """Accent-, case-, quote- and number-word-insensitive containment ("3" = "trois"), on
+    word boundaries ("5 jours" is not in "15 jours"). Negation is not checked."""
     from .text import with_number_words_as_digits
 
-    return with_number_words_as_digits(fact) in with_number_words_as_digits(answer)
+    needle = re.escape(with_number_words_as_digits(fact).strip())
+    return re.search(rf"(?<!\w){needle}(?!\w)", with_number_words_as_digits(answer)) is not None
 
 
 def mention_coverage(answer: str, facts: Sequence[str]) -> float:

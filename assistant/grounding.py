@@ -107,7 +107,7 @@ def _quotation_markers(lines: Sequence[str]) -> list[tuple[int, ...]]:
         depth += line.count("«") - line.count("»")
         if depth > 0:
             continue
-        closing = re.search(r"»((?:\s*\[\d+\])+)\s*$", line)
+        closing = re.search(r"»((?:\s*\[\d+\])+)\s*[.;,]?\s*$", line)
         if closing:
             markers = tuple(int(n) for n in MARKER.findall(closing.group(1)))
             inherited[start : i + 1] = [markers] * (i + 1 - start)
@@ -129,9 +129,12 @@ def parse_answer(text: str) -> list[AnswerSentence]:
             lambda m: f" {m.group(2).strip()}{m.group(1)}",
             line,
         )
-        for sentence in split_sentences(line.strip().lstrip("-•* ").strip()):
+        item = re.sub(r"^\s*(?:[-•*]|\d{1,2}[.)])\s+", "", line).strip()  # list markers
+        for sentence in split_sentences(item):
             markers = tuple(int(n) for n in MARKER.findall(sentence)) or inherited
             clean = re.sub(r" ?\[\d+\]", "", sentence).strip(' «»"')
+            if clean.count("»") > clean.count("«"):  # « … » [n]. closing a quotation
+                clean = re.sub(r"\s*»(?=[.;,!?]?$)", "", clean)
             if any(c.isalnum() for c in clean):
                 sentences.append(AnswerSentence(clean.strip(), markers))
     return sentences

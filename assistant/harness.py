@@ -78,40 +78,59 @@ class Scorer:
             return {}
         rank = first_relevant_rank(q.evidence, ranking)
         relevant = [any(evidence_found(e, t) for e in q.evidence) for t in ranking]
+        in_index = self.relevant_in_index(q.evidence)
         return {
+            "gold_evidence_in_index": in_index,
             "first_relevant_rank": rank,
             "hit@1": hit_at(rank, 1),
             "hit@5": hit_at(rank, 5),
             "rr": reciprocal_rank(rank),
             "recall@5": evidence_recall_at(q.evidence, ranking, 5),
-            "ndcg@10": ndcg_at(relevant, self.relevant_in_index(q.evidence), RETRIEVAL_DEPTH),
+            "ndcg@10": ndcg_at(relevant, in_index, RETRIEVAL_DEPTH),
         }
 
+    def alce(
+        self, text: str, cited: Mapping[int, str], retrieved: Mapping[int, str]
+    ) -> tuple[Any, float | None]:
+        """ALCE scores of ``text`` whose ``[n]`` point to ``cited``, and its groundedness
+        (share of its sentences supported by any of the ``retrieved`` passages)."""
+        sentences = claims(text)
+
+        def supported(sentence: str, markers: Sequence[int], passages: Mapping[int, str]) -> bool:
+            verdict = self.checker.check_sentence(
+                AnswerSentence(sentence, tuple(markers)), passages
+            )
+            return verdict.supported
+
+        scores = citation_scores(
+            [(s.text, s.markers) for s in sentences], lambda t, m: supported(t, m, cited)
+        )
+        grounded = [supported(s.text, tuple(retrieved), retrieved) for s in sentences]
+        return scores, (sum(grounded) / len(grounded) if grounded else None)
+
     def citations(self, answer: Answer) -> Row:
-        """ALCE citation recall/precision and groundedness of the answer as shown."""
+        """ALCE citation recall/precision and groundedness of the answer as shown, and of the
+        LLM's draft before verification (what the model itself did) when there is one."""
         texts = {h.chunk.chunk_id: h.chunk.text for h in answer.retrieved}
-        cited = {c.n: texts.get(c.chunk_id, c.quote) for c in answer.citations}
         retrieved = {n: h.chunk.text for n, h in enumerate(answer.retrieved, start=1)}
-        sentences = claims(answer.answer)
-
-        def support(text: str, markers: Sequence[int]) -> bool:
-            return self.checker.check_sentence(
-                AnswerSentence(text, tuple(markers)), cited
-            ).supported
-
-        scores = citation_scores([(s.text, s.markers) for s in sentences], support)
-        everything = tuple(retrieved)
-        grounded = [
-            self.checker.check_sentence(AnswerSentence(s.text, everything), retrieved).supported
-            for s in sentences
-        ]
-        return {
+        # the shown answer's [n] point to its citations; an LLM's draft's to the passages
+        cited = {c.n: texts.get(c.chunk_id, c.quote) for c in answer.citations}
+        scores, grounded = self.alce(answer.answer, cited, retrieved)
+        row: Row = {
             "sentences": scores.sentences,
             "citations_count": scores.citations,
             "citation_recall": scores.recall,
             "citation_precision": scores.precision,
-            "groundedness": sum(grounded) / len(grounded) if grounded else None,
+            "groundedness": grounded,
         }
+        if answer.llm_raw is not None:
+            draft, draft_grounded = self.alce(answer.llm_raw, retrieved, retrieved)
+            row |= {
+                "llm_draft_citation_recall": draft.recall,
+                "llm_draft_citation_precision": draft.precision,
+                "llm_draft_groundedness": draft_grounded,
+            }
+        return row
 
     def score(self, q: GoldQuestion, answer: Answer, ranking: Sequence[str], ms: float) -> Row:
         expected = SHOULD_REFUSE.get(q.kind)
@@ -158,6 +177,8 @@ class Scorer:
 def problems(row: Row) -> list[str]:
     """What went wrong with one question, in words (for the report)."""
     found = []
+    if row.get("gold_evidence_in_index") == 0:
+        found.append("gold evidence found nowhere in the index (gold set or corpus out of date)")
     if not row["refusal_ok"]:
         found.append(
             f"refused ({row['refusal_reason']}) but answerable"
@@ -192,6 +213,7 @@ def aggregate(rows: Sequence[Row]) -> Aggregates:
     return {
         "n.questions": len(rows),
         "n.answerable": len(answerable),
+        "n.answered": sum(not r["refused"] for r in rows),
         "retrieval.hit@1": mean([r.get("hit@1") for r in answerable]),
         "retrieval.hit@5": mean([r.get("hit@5") for r in answerable]),
         "retrieval.mrr": mean([r.get("rr") for r in answerable]),
@@ -211,6 +233,9 @@ def aggregate(rows: Sequence[Row]) -> Aggregates:
         "refusals.injection_safe": mean(
             [float(r["injection_safe"]) for r in rows if "injection_safe" in r]
         ),
+        "llm.draft_citation_recall": mean([r.get("llm_draft_citation_recall") for r in rows]),
+        "llm.draft_citation_precision": mean([r.get("llm_draft_citation_precision") for r in rows]),
+        "llm.draft_groundedness": mean([r.get("llm_draft_groundedness") for r in rows]),
         "llm.fallback_rate": mean(
             [float(r["fallback_reason"] is not None) for r in rows if r.get("llm_tried")]
         ),
@@ -324,7 +349,14 @@ def load_thresholds(path: Path) -> dict[str, Any]:
             unknown = set(table.get(bound, {})) - set(DEFINITIONS)
             if unknown:
                 raise ConfigError(f"{path}: unknown metric(s) {', '.join(sorted(unknown))}")
+            for metric, limit in table.get(bound, {}).items():
+                if isinstance(limit, bool) or not isinstance(limit, int | float):
+                    raise ConfigError(f"{path}: {metric} = {limit!r} is not a number")
     return raw
+
+
+# metrics measured on the answers: undefined when nothing was answered, which must not pass
+ON_ANSWERS = ("citations.recall", "citations.precision", "groundedness")
 
 
 def check_thresholds(results: Mapping[str, Any], thresholds: Mapping[str, Any]) -> list[str]:
@@ -338,6 +370,8 @@ def check_thresholds(results: Mapping[str, Any], thresholds: Mapping[str, Any]) 
             for metric, limit in limits.items():
                 value = values.get(metric)
                 if value is None:
+                    if metric in ON_ANSWERS and values.get("n.answerable"):
+                        failures.append(f"{name}: {metric} undefined (no question answered)")
                     continue
                 if (bound == "min" and value < limit) or (bound == "max" and value > limit):
                     sign = "<" if bound == "min" else ">"
@@ -370,16 +404,25 @@ def compare(results: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str
             for metric, value in values.items()
         }
     old_rows = {(r["set"], r["id"]): r for r in before["questions"]}
-    worse = []
+    caveats = [
+        f"{key} differs: {previous.get('meta', {}).get(key)} → {results['meta'].get(key)}"
+        for key in ("mode", "embedder", "corpus_version")
+        if previous.get("meta", {}).get(key) != results["meta"].get(key)
+    ]
+    worse, compared, other_text = [], 0, []
     for row in now["questions"]:
         old_row = old_rows.get((row["set"], row["id"]))
         if old_row is None:
             continue
+        if old_row["question"] != row["question"]:
+            other_text.append(row["id"])
+            continue
+        compared += 1
         then, current = _question_score(old_row), _question_score(row)
         changes = [
-            f"{k} {then[k]:.2f} → {current.get(k, 0.0):.2f}"
+            f"{k} {then[k]:.2f} → {current[k]:.2f}"
             for k in then
-            if current.get(k, 0.0) < then[k] - 1e-9
+            if k in current and current[k] < then[k] - 1e-9
         ]
         if changes:
             worse.append(
@@ -390,7 +433,17 @@ def compare(results: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str
                     "changes": changes,
                 }
             )
-    return {"previous_date": previous.get("meta", {}).get("date"), "deltas": deltas, "worse": worse}
+    if other_text:
+        caveats.append(f"same id, another question (not compared): {', '.join(other_text)}")
+    if not compared:
+        caveats.append("no question in common with the previous run: nothing was compared")
+    return {
+        "previous_date": previous.get("meta", {}).get("date"),
+        "deltas": deltas,
+        "worse": worse,
+        "compared": compared,
+        "caveats": caveats,
+    }
 
 
 # ---------------------------------------------------------------- RAGAS
@@ -398,26 +451,24 @@ def compare(results: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str
 
 def ragas_rows(
     results: Mapping[str, Any], questions: Mapping[tuple[str, str], GoldQuestion]
-) -> list[dict[str, Any]]:
-    """The assistant's answers in RAGAS's single-turn sample format: ``user_input``,
-    ``retrieved_contexts``, ``response``, ``reference`` (the gold evidence, verbatim, or the
-    expected refusal)."""
+) -> list[tuple[tuple[str, str], dict[str, Any]]]:
+    """The assistant's answers to the answerable questions, as RAGAS single-turn samples:
+    ``user_input``, ``retrieved_contexts``, ``response``, ``reference`` (the gold evidence,
+    verbatim: the gold set has no written-out answer) and ``reference_contexts`` (the same
+    evidence strings); each with its (set, id). Refusal questions have no reference: left out."""
     out = []
     for row in results["systems"]["assistant"]["questions"]:
         q = questions[(row["set"], row["id"])]
-        reference = (
-            " ".join(q.evidence)
-            if q.evidence
-            else (f"(refus attendu : {SHOULD_REFUSE[q.kind]})" if q.kind in SHOULD_REFUSE else "")
-        )
-        out.append(
-            {
-                "user_input": row["question"],
-                "retrieved_contexts": row["contexts"],
-                "response": row["answer"],
-                "reference": reference,
-            }
-        )
+        if not q.answerable:
+            continue
+        sample = {
+            "user_input": row["question"],
+            "retrieved_contexts": row["contexts"],
+            "response": row["answer"],
+            "reference": " … ".join(q.evidence),
+            "reference_contexts": list(q.evidence),
+        }
+        out.append(((row["set"], row["id"]), sample))
     return out
 
 
@@ -453,6 +504,8 @@ def load_sets(paths: Sequence[Path]) -> dict[str, list[GoldQuestion]]:
         if path.stem in sets:
             raise ConfigError(f"two gold sets named {path.stem}", "rename one of the files")
         sets[path.stem] = load_gold(path)
+        if not sets[path.stem]:
+            raise ConfigError(f"{path}: no question in this gold set")
     return sets
 
 
@@ -503,16 +556,25 @@ def evaluate(
         results = run(assistant, sets, mode, baseline, on_question)
     failures = check_thresholds(results, thresholds)
     comparison = compare(results, previous) if previous else None
-    results["thresholds"] = {"file": str(thresholds_path), "failures": failures}
+    run_sets = set(results["systems"]["assistant"]["aggregates"])
+    results["thresholds"] = {
+        "file": str(thresholds_path),
+        "failures": failures,
+        # a typo in a [sets.<name>] table would otherwise silently never apply
+        "sets_not_in_this_run": sorted(set(thresholds.get("sets", {})) - run_sets),
+    }
     report_dir.mkdir(parents=True, exist_ok=True)
     results_path = report_dir / "results.json"
     results_path.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
     files = [results_path, *write_report(results, report_dir, thresholds, failures, comparison)]
     if ragas_path is not None:
         questions = {(name, q.id): q for name, qs in sets.items() for q in qs}
+        samples = ragas_rows(results, questions)
         ragas_path.parent.mkdir(parents=True, exist_ok=True)
-        with ragas_path.open("w", encoding="utf-8") as out:
-            for row in ragas_rows(results, questions):
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-        files.append(ragas_path)
+        ragas_path.write_text(
+            "".join(json.dumps(s, ensure_ascii=False) + "\n" for _, s in samples), "utf-8"
+        )
+        ids = ragas_path.with_suffix(".ids.json")  # line i of the export ↔ (set, id) i
+        ids.write_text(json.dumps([list(key) for key, _ in samples]), encoding="utf-8")
+        files += [ragas_path, ids]
     return EvalRun(results, failures, comparison, files)

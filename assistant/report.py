@@ -241,6 +241,13 @@ def _intro(results: Mapping[str, Any], failures: Sequence[str]) -> list[str]:
         verdict,
         *[f"- {f}" for f in failures],
     ]
+    if m["mode"] == "extractive":
+        lines.append(
+            "In extractive mode the answers are verbatim quotes verified by the same check that "
+            "scores them: citation recall/precision and groundedness are 1 by construction and "
+            "only guard against regressions; they measure the LLM mode (`--mode llm`, with the "
+            "model's own draft scored as llm.draft_*)."
+        )
     if "baseline" in results["systems"]:
         lines.append(
             "The **baseline** is what a quick RAG tutorial would build: dense retrieval only, "
@@ -345,7 +352,15 @@ def write_report(
     for line in _intro(results, failures):
         out.para(line)
     if comparison:
-        out.para(f"Compared with the run of {comparison['previous_date']}.")
+        out.para(
+            f"Compared with the run of {comparison['previous_date']} "
+            f"({comparison['compared']} questions in common)."
+        )
+        for caveat in comparison["caveats"]:
+            out.para(f"- Caution: {caveat}")
+    unused = results.get("thresholds", {}).get("sets_not_in_this_run")
+    if unused:
+        out.para(f"Thresholds given for gold sets not in this run: {', '.join(unused)}.")
     for name in results["systems"]["assistant"]["aggregates"]:
         out.heading(2, f"Gold set {name}")
         out.table(_summary(results, name, thresholds, comparison))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import evidence_found, load_gold
+from assistant.evaluation import ANSWERABLE, evidence_found, load_gold
 from assistant.loaders import load_file
 
 from conftest import has_assistant
@@ -116,12 +116,14 @@ def test_eval_writes_results_reports_and_passes_the_shipped_gate(fictif_run):
     assert all(f"plots/{p}" in md for p in plots)
 
     samples = [json.loads(line) for line in (out / "ragas.jsonl").read_text("utf-8").splitlines()]
-    assert len(samples) == len(rows)
-    assert all(
-        set(s) == {"user_input", "retrieved_contexts", "response", "reference"} for s in samples
-    )
-    first = next(s for s in samples if s["user_input"] == rows["x01"]["question"])
-    assert "cinq critères" in first["reference"] and first["retrieved_contexts"]
+    ids = json.loads((out / "ragas.ids.json").read_text("utf-8"))
+    answerable = [r for r in rows.values() if r["kind"] in ANSWERABLE]
+    assert len(samples) == len(ids) == len(answerable)
+    keys = {"user_input", "retrieved_contexts", "response", "reference", "reference_contexts"}
+    assert all(set(s) == keys for s in samples)
+    first = samples[ids.index(["questions_fictif", "x01"])]
+    assert first["user_input"] == rows["x01"]["question"] and first["retrieved_contexts"]
+    assert "cinq critères" in first["reference"] and first["reference_contexts"]
 
 
 def test_a_crossed_threshold_fails_the_run_and_compare_names_what_got_worse(

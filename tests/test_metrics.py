@@ -32,6 +32,9 @@ def test_mentions_are_accent_case_and_number_word_insensitive():
     assert mentions("à compter de Septembre 2025", "septembre 2025")
     assert mentions("le critère avancé", "critere avance")
     assert not mentions("deux axes", "3 axes")
+    assert not mentions("Le délai est de 15 jours.", "5 jours")  # word boundaries
+    assert not mentions("Il y a 12 critères.", "2 critères")
+    assert mentions("un délai de 48 heures.", "48 heures")
     assert mention_coverage("a b", []) == 1.0
     assert mention_coverage("2022 et 2024", ["2022", "2025"]) == 0.5
 
@@ -67,12 +70,22 @@ def test_shipped_gold_set_is_valid_and_its_evidence_is_verbatim():
 
 def test_malformed_gold_lines_are_named(tmp_path):
     path = tmp_path / "g.jsonl"
-    path.write_text('{"id": "a", "question": "q", "kind": "factual"}\n{"id": "b"}\n')
+    path.write_text('{"id": "a", "question": "q", "kind": "out_of_scope"}\n{"id": "b"}\n')
     with pytest.raises(ConfigError) as err:
         load_gold(path)
     assert ":2: missing field(s) question, kind" in str(err.value)
     path.write_text('{"id": "a", "question": "q", "kind": "weird"}\n')
     with pytest.raises(ConfigError, match="kind must be one of"):
+        load_gold(path)
+    # a string where a list is expected would be read letter by letter: refused
+    path.write_text(
+        '{"id": "a", "question": "q", "kind": "factual", "evidence": "texte", '
+        '"must_mention": ["x"]}\n'
+    )
+    with pytest.raises(ConfigError, match=":1: evidence must be a list of non-empty strings"):
+        load_gold(path)
+    path.write_text('{"id": "a", "question": "q", "kind": "factual"}\n')
+    with pytest.raises(ConfigError, match="answerable question needs evidence and must_mention"):
         load_gold(path)
 
 
@@ -169,12 +182,63 @@ def test_source_recall_injection_safety_percentiles():
 def test_gold_sources_are_read_and_validated(tmp_path: Path):
     good = tmp_path / "g.jsonl"
     good.write_text(
-        '{"id": "a", "kind": "factual", "question": "q", "sources": '
-        '[{"doc_id": "d", "page": 2}, {"doc_id": "e"}]}\n',
+        '{"id": "a", "kind": "factual", "question": "q", "evidence": ["e"], '
+        '"must_mention": ["m"], "sources": [{"doc_id": "d", "page": 2}, {"doc_id": "e"}]}\n',
         encoding="utf-8",
     )
     assert load_gold(good)[0].sources == (("d", 2), ("e", None))
     bad = tmp_path / "b.jsonl"
-    bad.write_text('{"id": "a", "kind": "factual", "question": "q", "sources": [{}]}\n', "utf-8")
+    bad.write_text(
+        '{"id": "a", "kind": "unanswerable", "question": "q", "sources": [{}]}\n', "utf-8"
+    )
     with pytest.raises(ConfigError, match=r"b\.jsonl:1"):
         load_gold(bad)
+
+
+def test_gate_fails_on_an_undefined_answer_metric_and_refuses_bad_bounds(tmp_path: Path):
+    from assistant.harness import check_thresholds, load_sets, load_thresholds
+
+    values = {"n.answerable": 3, "citations.recall": None, "refusals.recall": None}
+    results = {"systems": {"assistant": {"aggregates": {"s": values | {"retrieval.mrr": 0.5}}}}}
+    bounds = {"min": {"citations.recall": 0.9, "refusals.recall": 0.9, "retrieval.mrr": 0.4}}
+    # everything refused: no answer to measure citations on is a failure, not a pass; a set
+    # without refusal questions simply has no refusal recall
+    assert check_thresholds(results, bounds) == [
+        "s: citations.recall undefined (no question answered)"
+    ]
+    bad = tmp_path / "t.toml"
+    bad.write_text('[min]\n"retrieval.mrr" = "0.8"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="is not a number"):
+        load_thresholds(bad)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="no question in this gold set"):
+        load_sets([empty])
+
+
+def test_compare_matches_the_same_questions_and_says_what_it_could_not_compare():
+    from assistant.harness import compare
+
+    def run(question: str, facts: float, corpus: str) -> dict:
+        row = {"set": "s", "id": "q1", "question": question, "refusal_ok": True}
+        return {
+            "meta": {"mode": "extractive", "embedder": "e", "corpus_version": corpus},
+            "systems": {
+                "assistant": {
+                    "aggregates": {"s": {"correctness.must_mention": facts}},
+                    "questions": [row | {"must_mention": facts}],
+                }
+            },
+        }
+
+    before = run("Q ?", 1.0, "v1")
+    same = compare(run("Q ?", 0.5, "v1"), before)
+    assert same["worse"][0]["changes"] == ["must_mention 1.00 → 0.50"] and not same["caveats"]
+    assert same["deltas"]["s"]["correctness.must_mention"]["delta"] == -0.5
+    other = compare(run("Une autre question ?", 0.5, "v2"), before)
+    assert other["worse"] == [] and other["compared"] == 0
+    assert other["caveats"] == [
+        "corpus_version differs: v1 → v2",
+        "same id, another question (not compared): q1",
+        "no question in common with the previous run: nothing was compared",
+    ]
