@@ -191,11 +191,13 @@ SHOULD_REFUSE = {
 
 def mentions(answer: str, fact: str) -> bool:
     """Accent-, case-, quote- and number-word-insensitive containment ("3" = "trois"), on
-    word boundaries ("5 jours" is not in "15 jours"). Negation is not checked."""
+    word boundaries, a plural allowed. Negation is not checked."""
     from .text import with_number_words_as_digits
 
     needle = re.escape(with_number_words_as_digits(fact).strip())
-    return re.search(rf"(?<!\w){needle}(?!\w)", with_number_words_as_digits(answer)) is not None
+    # whole words, a plural allowed ("critère" is in "critères", "5 jours" not in "15 jours")
+    pattern = rf"(?<!\w){needle}[sx]?(?!\w)"
+    return re.search(pattern, with_number_words_as_digits(answer)) is not None
 
 
 def mention_coverage(answer: str, facts: Sequence[str]) -> float:

@@ -35,6 +35,7 @@ def test_mentions_are_accent_case_and_number_word_insensitive():
     assert not mentions("Le délai est de 15 jours.", "5 jours")  # word boundaries
     assert not mentions("Il y a 12 critères.", "2 critères")
     assert mentions("un délai de 48 heures.", "48 heures")
+    assert mentions("les critères retenus", "critère")  # a plural is the same fact
     assert mention_coverage("a b", []) == 1.0
     assert mention_coverage("2022 et 2024", ["2022", "2025"]) == 0.5
 
