@@ -252,3 +252,8 @@ def test_eval_in_llm_mode_scores_what_the_real_model_produced(server, tmp_path):
     agg = results["systems"]["assistant"]["aggregates"]["llm_subset"]
     assert agg["llm.fallback_rate"] == (1.0 if f01["mode"] == "extractive" else 0.0)
     assert agg["citations.recall"] == 1.0 or f01["mode"] == "llm"
+    # the model's own draft is scored too, before verification (what the shown answer hides)
+    assert f01["llm_draft_citation_recall"] is not None or f01["llm_draft_groundedness"] is None
+    assert agg["llm.draft_groundedness"] == f01["llm_draft_groundedness"]
+    if f01["mode"] == "extractive" and f01["llm_draft_citation_recall"] is not None:
+        assert f01["llm_draft_citation_recall"] < 1.0  # a rejected draft was not all supported
