@@ -553,6 +553,7 @@ def evaluate(
 
 def _print_eval(console: Console, outcome: Any) -> None:
     from .evaluation import DEFINITIONS
+    from .report import fmt
 
     systems = outcome.results["systems"]
     for name in systems["assistant"]["aggregates"]:
@@ -564,12 +565,7 @@ def _print_eval(console: Console, outcome: Any) -> None:
             table.add_column("Δ", justify="right")
         for metric in DEFINITIONS:
             cells = [
-                "—"
-                if (v := systems[s]["aggregates"].get(name, {}).get(metric)) is None
-                else f"{v:.3f}"
-                if not metric.startswith("latency")
-                else f"{v:.0f}"
-                for s in systems
+                fmt(systems[s]["aggregates"].get(name, {}).get(metric), metric) for s in systems
             ]
             if outcome.comparison:
                 d = outcome.comparison["deltas"].get(name, {}).get(metric, {}).get("delta")
