@@ -494,8 +494,9 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     "--export-ragas",
     "ragas_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the answers as a RAGAS dataset (JSON Lines: user_input, "
-    "retrieved_contexts, response, reference).",
+    help="Also write the answers to the answerable questions as a RAGAS dataset (JSON "
+    "Lines: user_input, retrieved_contexts, response, reference, reference_contexts) and "
+    "FILE.ids.json (the set and id of each line).",
 )
 @click.option(
     "--thresholds",
