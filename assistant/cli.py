@@ -474,7 +474,13 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     help="Evaluate on a fresh temporary index of this corpus folder (manifest.toml + "
     "documents/) instead of the current index.",
 )
-@click.option("--mode", type=click.Choice(["extractive", "llm"]), default="extractive")
+@click.option(
+    "--mode",
+    type=click.Choice(["extractive", "llm"]),
+    default="extractive",
+    show_default=True,
+    help="llm: the backend of HAS_ASSISTANT_LLM_* (see README).",
+)
 @click.option(
     "--report",
     "report_dir",
