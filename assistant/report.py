@@ -393,10 +393,12 @@ def write_report(
 
 
 def _inline(markdown_line: str) -> str:
-    """The little Markdown the intro uses: **bold** and a leading "- "."""
+    """The little Markdown the intro uses: **bold**, `code` and a leading "- "."""
     text = html.escape(markdown_line.removeprefix("- "))
     parts = text.split("**")
-    return "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+    text = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
+    parts = text.split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def _page(body: str) -> str:
