@@ -541,7 +541,7 @@ def evaluate(
     with bar:
         outcome = harness.evaluate(
             _settings(ctx),
-            question_files,
+            sets,
             corpus_dir=corpus_dir,
             mode=mode,
             report_dir=report_dir,

@@ -51,6 +51,7 @@ from .index import Progress
 from .llm import model_label
 from .report import write_report
 from .settings import BUNDLED_CORPUS_DIR, Settings
+from .text import normalize_for_match
 
 RETRIEVAL_DEPTH = 10
 Row = dict[str, Any]
@@ -68,10 +69,12 @@ class Scorer:
 
     def __init__(self, checker: GroundingChecker, chunk_texts: Sequence[str]) -> None:
         self.checker = checker
-        self.chunk_texts = list(chunk_texts)  # the whole index: how many passages are relevant
+        # the whole index, normalised once: how many of its passages hold gold evidence
+        self.index_texts = [normalize_for_match(t) for t in chunk_texts]
 
     def relevant_in_index(self, evidence: Sequence[str]) -> int:
-        return sum(any(evidence_found(e, t) for e in evidence) for t in self.chunk_texts)
+        needles = [normalize_for_match(e) for e in evidence]
+        return sum(any(n in t for n in needles) for t in self.index_texts)
 
     def retrieval(self, q: GoldQuestion, ranking: Sequence[str]) -> Row:
         if not q.evidence:
@@ -520,7 +523,7 @@ def _read_results(path: Path) -> dict[str, Any]:
 
 def evaluate(
     settings: Settings,
-    question_files: Sequence[Path] = (DEFAULT_QUESTIONS,),
+    sets: Mapping[str, Sequence[GoldQuestion]],
     *,
     corpus_dir: Path | None = None,
     mode: str = "extractive",
@@ -536,7 +539,6 @@ def evaluate(
     thresholds. With ``corpus_dir``, on a fresh temporary index of that corpus folder (the
     current index is never touched); else on the current index (built if there is none).
     Nothing is written to the audit trail."""
-    sets = load_sets(question_files)
     thresholds = load_thresholds(thresholds_path)
     previous = _read_results(compare_to) if compare_to else None
     with tempfile.TemporaryDirectory(prefix="has-eval-", ignore_cleanup_errors=True) as tmp:

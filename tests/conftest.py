@@ -25,17 +25,9 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 def make_pdf(path: Path, pages: list[list[str]]) -> Path:
     """Write a real PDF with one list of paragraphs per page (fpdf2, core font)."""
-    from fpdf import FPDF
+    from eval_corpus.build_pdfs import write_pdf
 
-    pdf = FPDF()
-    pdf.set_font("helvetica", size=11)
-    for paragraphs in pages:
-        pdf.add_page()
-        for paragraph in paragraphs:
-            pdf.multi_cell(0, 6, paragraph)
-            pdf.ln(4)
-    pdf.output(str(path))
-    return path
+    return write_pdf(path, pages)
 
 
 def make_image_only_pdf(path: Path) -> Path:

@@ -83,22 +83,26 @@ DOCUMENTS: dict[str, list[list[str]]] = {
 
 def build(folder: Path) -> list[Path]:
     """Write every document of :data:`DOCUMENTS` into ``folder``; return the paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fixed = datetime(2031, 1, 1, tzinfo=UTC)  # the same bytes at every build
+    return [write_pdf(folder / name, pages, fixed) for name, pages in DOCUMENTS.items()]
+
+
+def write_pdf(path: Path, pages: list[list[str]], created: datetime | None = None) -> Path:
+    """Write a real PDF with one list of paragraphs per page (fpdf2, core font)."""
     from fpdf import FPDF
 
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, pages in DOCUMENTS.items():
-        pdf = FPDF()
-        pdf.set_creation_date(datetime(2031, 1, 1, tzinfo=UTC))  # same bytes
-        pdf.set_font("helvetica", size=11)
-        for paragraphs in pages:
-            pdf.add_page()
-            for paragraph in paragraphs:
-                pdf.multi_cell(0, 6, paragraph)
-                pdf.ln(4)
-        pdf.output(str(folder / name))
-        paths.append(folder / name)
-    return paths
+    pdf = FPDF()
+    if created is not None:
+        pdf.set_creation_date(created)
+    pdf.set_font("helvetica", size=11)
+    for paragraphs in pages:
+        pdf.add_page()
+        for paragraph in paragraphs:
+            pdf.multi_cell(0, 6, paragraph)
+            pdf.ln(4)
+    pdf.output(str(path))
+    return path
 
 
 if __name__ == "__main__":
