@@ -120,8 +120,17 @@ def _decode_text(path: Path, data: bytes) -> str:
 # --------------------------------------------------------------------------- plain text
 
 
-_BULLET = re.compile(r"^\s*(?:[-–—•*▪◦·]|\d{1,2}[.)])\s+")
+# list markers: dashes, stars and numbers need a space after them; typographic bullets
+# (« • », « ▪ »…) do not, as PDF text extraction often glues them to the item
+_BULLET = re.compile(r"^\s*(?:[•▪◦●■►➢✓]\s*|[-–—*·]\s+|\d{1,2}[.)]\s+)(?=\S)")
+_LONE_BULLET = re.compile(r"^\s*[-–—•*▪◦●■►➢✓·]\s*$")
 _TERMINAL = tuple(".;:!?…,»)|")
+# a label line that names the block described on the lines after it: « Niveau A »,
+# « Critère 2.4 », « Étape 1 – Cadrage », « Axe II : Accompagner »
+_LABEL = re.compile(
+    r"^(?:[A-ZÀ-Ý][\w'’-]*\s+){1,3}(?:[A-Z]|\d{1,2}(?:\.\d{1,2})*|[IVX]{1,5})\b"
+    r"(?:\s*[–—:-]\s*[^.!?]*)?\s*:?$"
+)
 
 
 def _is_heading_line(line: str, next_line: str | None) -> bool:
@@ -147,16 +156,24 @@ def _lines_to_blocks(lines: list[str], page: int | None, join_wrapped: bool) -> 
             blocks.append(Block(current_kind, " ".join(current), page=page))
             current = []
 
+    bullet_pending = False  # a bullet alone on its line: the next line is the item
     for i, line in enumerate(lines):
         if not line:
             flush()
             continue
+        if _LONE_BULLET.match(line):
+            flush()
+            bullet_pending = True
+            continue
         if not any(c.isalnum() for c in line):
             continue  # layout debris such as a lone "|"
         next_line = next((x for x in lines[i + 1 :] if x), None)
-        if _BULLET.match(line):
+        if bullet_pending or _BULLET.match(line):
             flush()
             current_kind, current = "list_item", [_BULLET.sub("", line)]
+            bullet_pending = False
+        elif _continues_item(current_kind, current, line):
+            current.append(line)
         elif "|" in line:
             flush()
             cells = [c.strip() for c in line.split("|") if c.strip()]
@@ -175,7 +192,40 @@ def _lines_to_blocks(lines: list[str], page: int | None, join_wrapped: bool) -> 
             flush()
             current_kind, current = "paragraph", [line]
     flush()
-    return blocks
+    return _labels_with_descriptions(blocks)
+
+
+def _continues_item(kind: BlockKind, current: list[str], line: str) -> bool:
+    """A wrapped list item: the item has no final punctuation and the line goes on in
+    lower case (« • Vérifier la conformité de l'outil » / « aux exigences du RGPD ; »)."""
+    return (
+        kind == "list_item"
+        and bool(current)
+        and not current[-1].endswith(_TERMINAL)
+        and line[:1].islower()
+    )
+
+
+def _labels_with_descriptions(blocks: list[Block]) -> list[Block]:
+    """A label line (« Niveau A ») read as a heading is kept with the description that
+    follows it, as one paragraph « Niveau A : … »: a quote of the description then names
+    what it describes, and the label does not start a chunk of its own."""
+    out: list[Block] = []
+    for block in blocks:
+        previous = out[-1] if out else None
+        if (
+            previous is not None
+            and previous.kind in ("heading", "paragraph")
+            and previous.level != 1
+            and _LABEL.match(previous.text)
+            and block.kind == "paragraph"
+            and block.page == previous.page
+        ):
+            label = previous.text if previous.text.endswith(":") else f"{previous.text} :"
+            out[-1] = Block("paragraph", f"{label} {block.text}", page=block.page)
+        else:
+            out.append(block)
+    return out
 
 
 def _title_first(blocks: list[Block]) -> list[Block]:

@@ -5,6 +5,7 @@ Shared by the chunker (never cut a sentence), and later by retrieval and groundi
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 
@@ -204,14 +205,21 @@ _MONTHS = {
     "december": "m12",
 }
 # "un"/"une" are articles far more often than numbers: they never count as numbers.
-_AMBIGUOUS = {"un", "une", "one", "second", "seconde", "mars", "mai", "may"}
+_AMBIGUOUS = {"un", "une", "one", "second", "seconde", "mars", "may"}
+# fractions said in words: « la moitié », « un tiers »
+_FRACTIONS = {"moitie": "1/2", "tiers": "1/3", "quart": "1/4", "half": "1/2", "third": "1/3"}
+_MAGNITUDE = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(millions?|milliards?|million|billion)\b")
+_DATED_MONTH = re.compile(r"\b\d{1,2}(?:er)?\s+(mars)\b|\b(mars)\s+\d{4}\b")
 
 
 def numbers_in(text: str) -> set[str]:
     """Numbers, years and months of a text, normalised: digits ("6e" → "6", "trois" → "3"),
     months as "m09". Articles ("un", "une") and ambiguous words are not counted."""
     found: set[str] = set()
-    folded = normalize_for_match(text)
+    scaled = _MAGNITUDE.sub(lambda m: _scaled(m.group(1), m.group(2)), normalize_for_match(text))
+    folded = normalize_for_match(_compound_numbers_as_digits(scaled))
+    found |= {"m03" for _ in _DATED_MONTH.finditer(folded)}
+    found |= {_FRACTIONS[w] for w in re.findall(r"[a-z]+", folded) if w in _FRACTIONS}
     for token in re.findall(r"\d+(?:[.,]\d+)?|[a-z]+", folded):
         if token[0].isdigit():
             found.add(token.replace(",", ".").lstrip("0") or "0")
@@ -222,9 +230,27 @@ def numbers_in(text: str) -> set[str]:
     return found
 
 
+def _compound_numbers_as_digits(text: str) -> str:
+    """Numbers written in several words as one figure (« vingt-trois » → 23, « deux mille
+    trente et un » → 2031) with text2num; single words are left to the table above."""
+    from text_to_num import alpha2digit
+
+    text = _MAGNITUDE.sub(lambda m: _scaled(m.group(1), m.group(2)), text)
+    with contextlib.suppress(ValueError, IndexError, KeyError):  # text2num gives up on some
+        text = alpha2digit(text, "fr", threshold=2)
+    return _MAGNITUDE.sub(lambda m: _scaled(m.group(1), m.group(2)), text)
+
+
+def _scaled(number: str, magnitude: str) -> str:
+    """« 12 millions » → « 12000000 » (text2num writes « douze millions » that way)."""
+    factor = 10**9 if magnitude.startswith(("milliard", "billion")) else 10**6
+    value = float(number.replace(",", ".")) * factor
+    return str(int(value)) if value.is_integer() else str(value)
+
+
 def with_number_words_as_digits(text: str) -> str:
     """Folded text where number words are digits ("trois axes" → "3 axes"), for matching."""
-    folded = normalize_for_match(text)
+    folded = normalize_for_match(_compound_numbers_as_digits(text))
     return re.sub(
         r"[a-z]+",
         lambda m: (
@@ -239,11 +265,22 @@ def with_number_words_as_digits(text: str) -> str:
 _NEGATION = re.compile(
     r"\b(?:ne|n')\b[^.;]*?\b(?:pas|plus|jamais|aucun|aucune|rien|guere|nullement|ni)\b"
     r"|\b(?:aucun|aucune|jamais|nullement|not|never|no|none|cannot)\b|n't\b"
+    # negative polarity without « ne »: « sans », « faute de », « mais pas », « non conformes »,
+    # « interdit », « exclus », « dépourvu », « absence de »
+    r"|\b(?:sans|faute d|faute de|hors de|without|absence de|absence d)\b"
+    r"|\b(?:mais|et|ou|non) pas\b|(?<!\bou )\bnon\b(?! seulement| plus)(?!$)"
+    r"|\b(?:interdi\w*|proscri\w*|exclu\w*|depourvu\w*|empech\w*|refus\w*)\b"
 )
 
 
+def negations(text: str) -> int:
+    """How many negations the text carries (« sans marquage CE … ne doit jamais » → 2)."""
+    return len(_NEGATION.findall(normalize_for_match(text)))
+
+
 def has_negation(text: str) -> bool:
-    """True when the text carries a negation (« ne … pas », « aucun », "not", …)."""
+    """True when the text carries a negation (« ne … pas », « aucun », « sans », « interdit »,
+    "not", …)."""
     return bool(_NEGATION.search(normalize_for_match(text)))
 
 
