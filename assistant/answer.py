@@ -13,10 +13,12 @@ import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
+from . import messages as texts
+from .answerability import answers, expectation
 from .bm25 import tokenize
 from .chunking import Chunk
 from .embeddings import Embedder
@@ -165,6 +167,16 @@ class Answer:
 # --------------------------------------------------------------------------- extractive
 
 
+class ExtractiveResult(NamedTuple):
+    """An extractive answer: its text, citations, the sentences to verify, and notices (the
+    parts of the question that the publications do not answer)."""
+
+    text: str
+    citations: list[Citation]
+    sentences: list[AnswerSentence]
+    notices: list[str]
+
+
 @dataclass(frozen=True)
 class Unit:
     """A quotable passage: one sentence, or a lead-in with the list it introduces."""
@@ -188,7 +200,8 @@ def unit_score(dense: float, lexical: float, rank: int, language: str) -> float:
 
 
 _PART_SPLIT = re.compile(
-    r"\s*(?:,\s*)?\b(?:et|and)\s+(?=(?:quand|quel|quels|quelle|quelles|qui|ou|comment|"
+    r"\s*(?:,\s*)?\b(?:et|and)\s+(?=(?:(?:dans|en|sous|pour|avec|par|de|a|au|chez|in|within|"
+    r"for|by|over)\s+)?(?:quand|quel|quels|quelle|quelles|qui|ou|comment|"
     r"pourquoi|combien|a partir|depuis|de quand|a qui|avec qui|lesquel\w*|que|qu'|from|when|"
     r"which|what|who|how|where|why)\b)|\?\s+(?=\S)|;\s*"
 )
@@ -364,17 +377,61 @@ class ExtractiveAnswerer:
         vocabulary = self.index.bm25.model.vocab_dict  # type: ignore[attr-defined]
         return bool(focus and focus not in vocabulary and focus not in _GENERIC_FOCUS)
 
+    # ---------------------------------------------------------------- answerability
+
+    def answering(
+        self, question: str, hits: Sequence[Hit], language: str
+    ) -> tuple[list[Unit], list[str]] | None:
+        """Units that answer each part of the question, and the parts nothing answers.
+
+        A part that expects a value (count, amount, date, duration, frequency, name,
+        person, a labelled member) is answered only by a unit holding such a value about
+        its focus (:mod:`assistant.answerability`); other parts by their best unit. None
+        when no part is answered."""
+        parts = question_parts(question)
+        floor = self.MIN_SCORE.get(language, self.MIN_SCORE["fr"])
+        chosen: list[Unit] = []
+        missing: list[str] = []
+        for part in parts:
+            exp = expectation(part, language)
+            units = self.units(part, hits, language) if len(parts) > 1 else None
+            units = units or self.units(question, hits, language)
+            ranked = sorted(units, key=lambda u: (-u.score, u.hit.rank, u.members))
+            if not exp.typed:
+                if ranked and ranked[0].score >= floor:
+                    for unit in ranked:
+                        if unit.score < ranked[0].score - self.margin:
+                            break
+                        self._take(unit, chosen)
+                else:
+                    missing.append(part)
+                continue
+            good = [u for u in ranked if u.score >= floor and answers(u.text, exp, part)]
+            if not good:
+                missing.append(part)
+                continue
+            for unit in good:
+                if unit.score < good[0].score - self.margin:
+                    break
+                self._take(unit, chosen)
+        if len(missing) == len(parts):
+            return None
+        return chosen[: self.max_units + len(parts) - 1], missing
+
     # ---------------------------------------------------------------- the answer
 
     def answer(
         self, question: str, hits: Sequence[Hit], language: str = "fr"
-    ) -> tuple[str, list[Citation], list[AnswerSentence]] | None:
-        """(answer text, citations, sentences to verify), or None when nothing answers."""
+    ) -> ExtractiveResult | None:
+        """The quoted answer, or None when nothing answers."""
         units = self.units(question, hits, language)
         best = max(units, key=lambda u: u.score) if units else None
         if self.lacks_evidence(question, hits, best, language):
             return None
-        chosen = self.select(question, units, language)
+        found = self.answering(question, hits, language)
+        if found is None:
+            return None
+        chosen, missing = found
         citations, sentences, lines = [], [], []
         for n, unit in enumerate(chosen, start=1):
             c = unit.hit.chunk
@@ -383,4 +440,5 @@ class ExtractiveAnswerer:
             lines.append(f"« {unit.text} » [{n}]")
         has_only = all(is_has_publication(u.hit.chunk) for u in chosen)
         lead = LEADS["en" if language == "en" else "fr", has_only]
-        return "\n".join([lead, *lines]), citations, sentences
+        notices = [texts.part_unanswered(part, language) for part in missing]
+        return ExtractiveResult("\n".join([lead, *lines]), citations, sentences, notices)

@@ -207,7 +207,8 @@ class Assistant:
         answer.retrieved = self.retrieve_for_answer(query)
         answer.timings_ms["retrieve"] = (time.perf_counter() - t0) * 1000
         best_lexical = max((h.bm25_score or 0.0 for h in answer.retrieved), default=0.0)
-        if off_topic(query, best_lexical):
+        best_dense = max((h.dense_score or 0.0 for h in answer.retrieved), default=0.0)
+        if off_topic(query, best_lexical, best_dense):
             return self._refuse(answer, "out_of_scope", started)
         t0 = time.perf_counter()
         result = self.answerer.answer(query, answer.retrieved, language)
@@ -224,7 +225,8 @@ class Assistant:
         return answer
 
     def _fill_extractive(self, answer: Answer, result: tuple) -> None:
-        answer.answer, answer.citations, sentences = result
+        answer.answer, answer.citations, sentences, notices = result
+        answer.notices.extend(notices)
         chunks = {h.chunk.chunk_id: h.chunk.text for h in answer.retrieved}
         passages = {c.n: chunks[c.chunk_id] for c in answer.citations}
         answer.grounding = self.checker.check(sentences, passages)

@@ -51,7 +51,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("etendre", "elargir", "agrandir"),
     ("poursuivre", "continuer", "prolonger"),
     ("rediger", "ecrire", "produire", "redaction"),
-    ("reunir", "rassembler", "assembler"),
+    ("reunir", "rassembler", "assembler", "composer", "associer"),
     ("verifier", "controler", "assurer", "controle", "verification"),
     ("nombreux", "multiple", "beaucoup", "divers", "diversite", "varie"),
     ("outil", "solution", "logiciel", "application", "technologie", "produit"),
@@ -274,8 +274,12 @@ class Word:
     forms: frozenset[str]  # key, surface stem, synonym group, acronym expansion keys…
 
 
+_INVERSION = re.compile(r"-(?:t-)?(?:il|elle|ils|elles|on|je|tu|nous|vous|ce)\b")
+
+
 def _folded_words(text: str) -> list[str]:
     folded = _ELISION.sub(" ", normalize_for_match(text).replace("’", "'"))
+    folded = _INVERSION.sub(" ", folded)  # « s'applique-t-il » → « applique »
     return _WORD.findall(folded)
 
 

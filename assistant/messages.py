@@ -78,3 +78,10 @@ def truncated(length: int, limit: int) -> str:
         f"Question tronquée à {limit} caractères (elle en comptait {length}). / "
         f"Question truncated to {limit} characters (it had {length})."
     )
+
+
+def part_unanswered(part: str, language: str) -> str:
+    """A part of a multi-part question that no indexed passage answers."""
+    if language == "en":
+        return f"The indexed documents do not answer this part of the question: « {part} »."
+    return f"Les documents indexés ne répondent pas à cette partie de la question : « {part} »."

@@ -55,7 +55,15 @@ _DOMAIN = (
     r"etablissements?|hopita(l|ux)|hospitals?|sante|health|soins?|care|evaluations?|evaluation|"
     r"teles\w+|telesurveillance|donnees|data|sia|generative|chatbot|llm|cnam|cnil|"
     r"professionnels?|professionals?|medica(l|ux)|medical|reglement|regulation|guides?|"
-    r"qualite|quality|securite|safety|patients?)\b"
+    r"qualite|quality|securite|safety|patients?|"
+    # the vocabulary of care organisations and their tools, in French and English
+    r"referentiels?|criteres?|criteri(?:on|a)|chartes?|charters?|comites?|committees?|"
+    r"commissions?|incidents?|pannes?|failures?|outages?|drills?|formations?|training|"
+    r"telesuivi|telemonitoring|telehealth|telemedicine|teleexpertise|monitoring|triage|"
+    r"imagerie|imaging|radiolog\w*|alertes?|alerts?|infirmi\w+|nurses?|medecins?|"
+    r"physicians?|doctors?|clinicians?|cliniques?|clinics?|services? (?:pilotes?|de soins)|"
+    r"pilot units?|wards?|staff|soignants?|referent|protocoles?|protocols?|"
+    r"confidentialite|privacy|rgpd|gdpr|cybersecurite|cybersecurity)\b"
 )
 
 
@@ -86,7 +94,18 @@ def screen(question: str) -> RefusalReason | None:
     return None
 
 
-def off_topic(question: str, best_lexical_score: float, min_lexical: float = 1.0) -> bool:
-    """Unrelated to the mission: no domain word, and the corpus shares (almost) no term with
-    it (best BM25 score below ``min_lexical``)."""
-    return not in_domain(question) and best_lexical_score < min_lexical
+def off_topic(
+    question: str,
+    best_lexical_score: float,
+    best_dense_score: float = 0.0,
+    min_lexical: float = 1.0,
+    min_dense: float = 0.80,
+) -> bool:
+    """Unrelated to the mission: no domain word, the corpus shares (almost) no term with it
+    (best BM25 score below ``min_lexical``) and no passage is close in meaning (best e5
+    similarity below ``min_dense``: an English question shares no term with French text)."""
+    return (
+        not in_domain(question)
+        and best_lexical_score < min_lexical
+        and best_dense_score < min_dense
+    )

@@ -1,0 +1,314 @@
+"""Does a quoted passage answer the question, or only talk about its topic?
+
+A question announces the kind of answer it expects (:class:`Expectation`): a count
+(« combien de critères »), an amount (« combien coûte »), a date (« quand », « en quelle
+année »), a duration, a frequency, a person or body (« qui »), a proper name (« quel est le
+nom de »), or the description of one member of a set (« que recouvre le niveau C »). A passage
+answers such a question only if one of its sentences holds a value of that type *and* speaks
+of the question's focus (the counted thing, the named entity, the labelled member, most of
+the question's words). Other questions (definitions, lists, yes/no, « comment ») expect no
+particular value: relevance alone decides, as before.
+
+Pure functions over text, French and English questions; the French resources are those of
+:mod:`assistant.lexicon`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from .lexicon import STOP_WORDS, Word, content_words, forms_of, matches
+from .text import (
+    normalize_for_match,
+    numbers_in,
+    split_sentences,
+    with_number_words_as_digits,
+)
+
+AnswerType = Literal[
+    "count", "amount", "date", "duration", "frequency", "person", "name", "member", "any"
+]
+
+_TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(pattern))
+    for kind, pattern in (
+        (
+            "amount",
+            r"\b(?:combien (?:coute|coutent|a coute|ont coute|coutera|vaut|valent)|a combien "
+            r"s'el[eè]ve|quel(?:le)?s? (?:est |sont |etait )?(?:le |la |les )?(?:cout|prix|"
+            r"tarif|montant|budget|financement)s?\b|how much (?:does|do|did|is|are|will|"
+            r"would)|what (?:is|was|are) the (?:cost|price|budget|amount|fee)s?|cost of|"
+            r"budget (?:of|for))",
+        ),
+        (
+            "duration",
+            r"\b(?:combien de temps|pendant combien|quelle (?:est la )?duree|how long|"
+            r"what is the duration|for how many (?:days|weeks|months|years)|"
+            r"(?:dans|sous|en) quels? delais?|quel (?:est le )?delai|how soon|within what)\b",
+        ),
+        (
+            "frequency",
+            r"\b(?:a quelle frequence|a quel rythme|tous les combien|combien de fois|"
+            r"quelle (?:est la )?(?:frequence|periodicite)|how often|how frequently|"
+            r"how many times)\b",
+        ),
+        (
+            "date",
+            r"\b(?:quand|depuis quand|jusqu'a quand|a partir de quand|en quelle annee|"
+            r"quelle annee|a quelle date|quelle (?:est la )?date|avant quelle date|date de|"
+            r"quel jour|when|what year|which year|what date|by what date|until when|"
+            r"since when|deadline)\b",
+        ),
+        (
+            "count",
+            r"\b(?:combien d(?:e |')|quel (?:est le )?nombre d(?:e |')|le nombre d(?:e |')|"
+            r"how many|number of)",
+        ),
+        (
+            "name",
+            r"\b(?:quel(?:le)? est (?:le|son|leur) nom|comment s'appelle|comment se nomme|"
+            r"quel(?:le)? est l'intitule|sous quel nom|what is the name|what is it called|"
+            r"name of|what is .{1,40} called)\b",
+        ),
+        (
+            "person",
+            r"^(?:qui\b|a qui\b|par qui\b|aupres de qui\b|quel(?:le)?s? (?:organisme|instance|"
+            r"acteur|professionnel|autorite|service|personne|membre)s?\b|who\b|whom\b|"
+            r"which (?:body|organisation|organization|professional|person|authority)\b)",
+        ),
+    )
+)
+# « le niveau C », « la catégorie D2 », « l'étape 4 », « le critère 2.5 », « level D »
+_MEMBER = re.compile(
+    r"\b(?P<noun>[a-z][a-z'-]{2,})\s+(?P<id>[a-z]\d?|\d{1,2}(?:\.\d{1,2})?|[ivx]{1,4})\b"
+    r"(?!\s*(?:,|et\b|ou\b|and\b|or\b|a\b|à\b|-))"
+)
+_MEMBER_NOUNS = frozenset(
+    (
+        "niveau niveaux categorie categories etape etapes critere criteres axe axes phase "
+        "phases classe classes chapitre chapitres annexe annexes groupe groupes type types "
+        "reflexe reflexes palier paliers volet volets priorite priorites mesure mesures "
+        "objectif objectifs level levels category categories step steps criterion criteria "
+        "phase class chapter annex tier stage stages"
+    ).split()
+)
+# English names of labelled members, to find them in French text
+_MEMBER_FR = {
+    "level": "niveau",
+    "levels": "niveau",
+    "category": "categorie",
+    "step": "etape",
+    "steps": "etape",
+    "stage": "etape",
+    "criterion": "critere",
+    "criteria": "critere",
+    "class": "classe",
+    "chapter": "chapitre",
+    "annex": "annexe",
+    "tier": "palier",
+}
+# English function words (the French ones are those of the lexicon)
+_EN_STOP = frozenset(
+    (
+        "was were been has have had does did will would should could can may must need "
+        "their them they its into about after before under over between each other than "
+        "then only also more most such what which who whom when where why how there here "
+        "these those being your our any some all not the this that with from for are is "
+        "according"
+    ).split()
+)
+# a subordinate clause (« lorsqu'un outil est utilisé ») frames the question, it is not
+# what the answering sentence must speak of
+_SUBORDINATE = re.compile(r"\b(?:lorsqu|lorsque|quand|si|s'il|when|if|once|dans le cas)\b.*$")
+# words that ask for the type, not for the topic
+_TYPE_WORDS = frozenset(
+    (
+        "combien nombre date annee quand duree temps frequence periodicite cout prix tarif "
+        "montant budget nom intitule qui jour how many much when long often name number "
+        "year cost price what which who whom does did will partir delai"
+    ).split()
+)
+
+_MONEY = re.compile(
+    r"\d[\d\s.,]*\s*(?:€|euros?\b|k€|m€|eur\b|millions? d'euros|milliards? d'euros)|"
+    r"\bgratuit\w*|\bsans (?:frais|cout)\b"
+)
+_DATE = re.compile(
+    r"\b(?:1[89]\d\d|20\d\d|2[1-9]\d\d)\b|\b(?:janvier|fevrier|mars|avril|mai|juin|juillet|"
+    r"aout|septembre|octobre|novembre|decembre)\b|\b[st][1-4] \d{4}\b|\b(?:premier|second|"
+    r"deuxieme|troisieme|quatrieme) (?:trimestre|semestre)\b"
+)
+_TIME_UNITS = r"(?:jours?|semaines?|mois|ans|annees?|heures?|minutes?|demi-journees?|journees?)"
+_DURATION = re.compile(rf"\b(?:\d+(?:[.,]\d+)?|[a-z]+-?[a-z]*) {_TIME_UNITS}\b|\b\d+ ?h\b")
+_FREQUENCY = re.compile(
+    r"\b(?:chaque|tous les|toutes les|par) (?:\w+ )?(?:jours?|semaines?|mois|trimestres?|"
+    r"semestres?|ans?|annees?|heures?)\b|\b\w+ fois\b|\b(?:annuel|mensuel|trimestriel|"
+    r"semestriel|hebdomadaire|quotidien)\w*|\ben continu\b|\ba chaque\b"
+)
+_PROPER = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-ZÀ-Ý][\w'’-]+|«[^»]{3,}»|\b[A-Z]{2,}\b")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """What a question asks for: the type of its answer and its focus."""
+
+    kind: AnswerType
+    focus: tuple[Word, ...]  # content words the answering sentence must mostly cover
+    counted: Word | None = None  # « combien de critères » → critère
+    member: tuple[str, str] | None = None  # (noun, identifier): ("niveau", "c")
+    english: bool = False
+
+    @property
+    def typed(self) -> bool:
+        return self.kind != "any" or self.member is not None
+
+
+def expectation(question: str, language: str = "fr") -> Expectation:
+    """The expected answer type and the focus of ``question`` (one part of it)."""
+    folded = normalize_for_match(question).replace("’", "'")
+    kind: AnswerType = "any"
+    for candidate, pattern in _TYPES:
+        if pattern.search(folded):
+            kind = candidate
+            break
+    english = language == "en"
+    main = _SUBORDINATE.sub("", folded[6:]) if len(folded) > 6 else folded
+    main = folded[:6] + main
+    focus = tuple(
+        w
+        for w in content_words(main)
+        if w.text not in _TYPE_WORDS and not (english and w.text in _EN_STOP)
+    )
+    counted = None
+    if kind == "count":
+        after = re.split(r"combien d(?:e |')|nombre d(?:e |')|how many|number of", folded, 1)
+        words = content_words(after[-1]) if len(after) > 1 else []
+        counted = words[0] if words else None
+    member = None
+    for match in _MEMBER.finditer(folded):
+        if match.group("noun") in _MEMBER_NOUNS:
+            member = (match.group("noun"), match.group("id"))
+    return Expectation(kind, focus, counted, member, english)
+
+
+def _has_value(kind: AnswerType, sentence: str, exp: Expectation, question: str) -> bool:
+    folded = normalize_for_match(sentence).replace("’", "'")
+    if kind == "amount":
+        return bool(_MONEY.search(folded))
+    if kind == "date":
+        return bool(_DATE.search(folded))
+    if kind == "duration":
+        return bool(_DURATION.search(folded))
+    if kind == "frequency":
+        return bool(_FREQUENCY.search(folded))
+    if kind == "count":
+        return _counts(folded, exp.counted, exp.english)
+    if kind == "name":
+        return bool(_new_names(sentence, question))
+    if kind == "person":
+        return _names_someone(sentence, question)
+    return True
+
+
+def _counts(folded: str, counted: Word | None, english: bool) -> bool:
+    """A number stands before the counted thing (« cinq critères », « 64 professionnels »)."""
+    if not {n for n in numbers_in(folded) if not n.startswith("m")}:
+        return False
+    if counted is None or english:
+        return True
+    digits = with_number_words_as_digits(folded).split()
+    for i, token in enumerate(digits):
+        after = " ".join(digits[i + 1 : i + 4])
+        if token.isdigit() and any(
+            matches(w, set(counted.forms), [counted.key]) for w in content_words(after)
+        ):
+            return True
+    return False
+
+
+def _new_names(sentence: str, question: str) -> list[str]:
+    """Proper names (capitalised words not opening the sentence, acronyms, « titles ») of
+    the sentence that the question does not already contain."""
+    asked = normalize_for_match(question)
+    found = []
+    for match in _PROPER.finditer(sentence):
+        name = normalize_for_match(match.group(0)).strip('"« »')
+        if name and name[:5] not in asked:
+            found.append(name)
+    return found
+
+
+# people and bodies a « qui » question may be answered with
+_ROLES = re.compile(
+    r"\b(?:comite|commission|referent|infirmier\w*|medecin\w*|agence|equipe\w*|delegue|dpo|"
+    r"pharmacien\w*|professionnel\w*|soignant\w*|fabricant\w*|editeur\w*|prestataire\w*|"
+    r"responsable\w*|coordinat\w*|coordonnat\w*|direct\w*|service\w*|conseil|instance\w*|"
+    r"autorite|ministere|observatoire|cellule|groupe|college|cadre\w*|patient\w*|usager\w*|"
+    r"etablissement\w*|has|cnam|ars|cnil|ansm|utilisateur\w*|personnel|praticien\w*|"
+    r"radiologue\w*|manipulateur\w*|ingenieur\w*|chef\w*|president\w*|membre\w*|"
+    r"administrat\w*|porteur\w*|expert\w*)\b"
+)
+
+
+def _names_someone(sentence: str, question: str) -> bool:
+    """The sentence names a person, role or body that the question does not."""
+    folded, asked = normalize_for_match(sentence), normalize_for_match(question)
+    roles = {m.group(0) for m in _ROLES.finditer(folded)}
+    return any(role[:5] not in asked for role in roles) or bool(_new_names(sentence, question))
+
+
+def _member_described(sentence: str, member: tuple[str, str]) -> bool:
+    """« Niveau C : … » or « le niveau C désigne … », not « les niveaux A, B, C et D »."""
+    noun, ident = member
+    stem = _MEMBER_FR.get(noun, noun)[:4]
+    folded = normalize_for_match(sentence)
+    return bool(
+        re.search(rf"\b{stem}\w*\s+{re.escape(ident)}\b(?!\s*(?:,|et\b|ou\b|a\b|-|\.\d))", folded)
+    )
+
+
+def focus_coverage(sentence: str, exp: Expectation) -> float:
+    """Share of the question's focus words found in the sentence (lemmas, derivations,
+    synonyms; 5-letter cognates for an English question)."""
+    if not exp.focus:
+        return 1.0
+    if exp.english:
+        folded = normalize_for_match(sentence)
+        prefixes = {w[:5] for w in re.findall(r"[a-z]{5,}", folded)}
+        cognates = [w for w in exp.focus if len(w.text) >= 5 and w.text not in STOP_WORDS]
+        if not cognates:
+            return 1.0
+        found = sum(w.text[:5] in prefixes for w in cognates) / len(cognates)
+        return min(1.0, found / MIN_FOCUS_EN * MIN_FOCUS)  # cognates are only partial
+    words = content_words(sentence)
+    forms, keys = forms_of(sentence), {w.key for w in words}
+    return sum(matches(w, forms, keys) for w in exp.focus) / len(exp.focus)
+
+
+#: an answering sentence covers at least this share of the question's focus words (of its
+#: 5-letter cognates for an English question)
+MIN_FOCUS = 0.5
+MIN_FOCUS_EN = 0.25
+
+
+def answers(unit_text: str, exp: Expectation, question: str) -> bool:
+    """Does the passage unit hold an answer of the expected type about the focus? One of
+    its sentences (or list lines) must hold the value and cover the focus."""
+    if not exp.typed:
+        return True
+    pieces = [p for line in unit_text.splitlines() for p in split_sentences(line.lstrip("- "))]
+    lead = pieces[0] if pieces else ""
+    for piece in pieces or [unit_text]:
+        # a list item is read with its lead-in (« Les critères sont : - la preuve… »)
+        context = piece if piece == lead else f"{lead} {piece}"
+        if exp.member is not None and not _member_described(context, exp.member):
+            continue
+        if not _has_value(exp.kind, piece, exp, question):
+            continue
+        if exp.kind == "count" and exp.counted is not None and not exp.english:
+            return True  # the number stands before the counted thing: focus enough
+        if focus_coverage(context, exp) >= MIN_FOCUS or exp.member is not None:
+            return True
+    return False
