@@ -398,6 +398,10 @@ class ExtractiveAnswerer:
             units = units or self.units(question, hits, language)
             ranked = sorted(units, key=lambda u: (-u.score, u.hit.rank, u.members))
             if not exp.typed:
+                if len(parts) > 1 and not (ranked and ranked[0].score >= floor):
+                    # a short part (« que dois-je faire ») is read with the whole question
+                    whole = self.units(question, hits, language)
+                    ranked = sorted(whole, key=lambda u: (-u.score, u.hit.rank, u.members))
                 if ranked and ranked[0].score >= floor:
                     for unit in ranked:
                         if unit.score < ranked[0].score - self.margin:

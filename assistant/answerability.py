@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .lexicon import STOP_WORDS, Word, content_words, forms_of, matches
+from .lexicon import STOP_WORDS, Word, content_words, forms_of, lemma, matches
 from .text import (
     normalize_for_match,
     numbers_in,
@@ -28,7 +28,7 @@ from .text import (
 )
 
 AnswerType = Literal[
-    "count", "amount", "date", "duration", "frequency", "person", "name", "member", "any"
+    "count", "amount", "date", "duration", "frequency", "person", "name", "list", "any"
 ]
 
 _TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
@@ -73,6 +73,11 @@ _TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
             r"name of|what is .{1,40} called)\b",
         ),
         (
+            "list",
+            r"^(?:quel(?:le)?s (?:sont|etaient|seront) (?:les|leurs|ses)\b|quel(?:le)?s "
+            r"(?!sont\b)[a-z]+s\b|what are the\b|which are the\b|list the\b)",
+        ),
+        (
             "person",
             r"^(?:qui\b|a qui\b|par qui\b|aupres de qui\b|quel(?:le)?s? (?:organisme|instance|"
             r"acteur|professionnel|autorite|service|personne|membre)s?\b|who\b|whom\b|"
@@ -83,7 +88,7 @@ _TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
 # « le niveau C », « la catégorie D2 », « l'étape 4 », « le critère 2.5 », « level D »
 _MEMBER = re.compile(
     r"\b(?P<noun>[a-z][a-z'-]{2,})\s+(?P<id>[a-z]\d?|\d{1,2}(?:\.\d{1,2})?|[ivx]{1,4})\b"
-    r"(?!\s*(?:,|et\b|ou\b|and\b|or\b|a\b|à\b|-))"
+    r"(?![.]\d)(?!\s*(?:,|et|ou|a|-|and|or)\s*(?:[a-z]\d?|\d{1,2}(?:\.\d{1,2})?)\b(?![a-z']))"
 )
 _MEMBER_NOUNS = frozenset(
     (
@@ -121,7 +126,12 @@ _EN_STOP = frozenset(
 )
 # a subordinate clause (« lorsqu'un outil est utilisé ») frames the question, it is not
 # what the answering sentence must speak of
-_SUBORDINATE = re.compile(r"\b(?:lorsqu|lorsque|quand|si|s'il|when|if|once|dans le cas)\b.*$")
+_SUBORDINATE = re.compile(
+    r"(?<!de )(?<!depuis )(?<!jusqu'a )\b(?:lorsqu|lorsque|quand|si|s'il|when|if|once|"
+    r"dans le cas)\b.*$"
+)
+# « Quand un examen est lu à distance, l'alerte suit-elle ? »: a frame, then the question
+_LEADING_CLAUSE = re.compile(r"^(?:quand|lorsque|lorsqu|si|when|if|once)\b[^,?]*,\s*")
 # words that ask for the type, not for the topic
 _TYPE_WORDS = frozenset(
     (
@@ -141,6 +151,14 @@ _DATE = re.compile(
     r"deuxieme|troisieme|quatrieme) (?:trimestre|semestre)\b"
 )
 _TIME_UNITS = r"(?:jours?|semaines?|mois|ans|annees?|heures?|minutes?|demi-journees?|journees?)"
+# « au cours des vingt-quatre derniers mois », « dans un délai de 48 heures », « avant tout
+# usage », « à l'issue de l'essai »: a time given relative to something
+_RELATIVE_DATE = re.compile(
+    rf"\b(?:au cours d\w*|dans (?:les|un delai de)|d'ici|sous|au plus tard|a compter d\w*|"
+    rf"depuis|dans)\s+(?:\w+\s+){{0,2}}?(?:\d+|[a-z]+(?:-[a-z]+)*)\s+(?:derni\w+\s+)?"
+    rf"{_TIME_UNITS}\b|\b(?:avant|apres|a l'issue d\w*|lors d\w*|des (?:la|le|les|l')|"
+    rf"au moment d\w*|prealablement a)\s+\S+"
+)
 _DURATION = re.compile(rf"\b(?:\d+(?:[.,]\d+)?|[a-z]+-?[a-z]*) {_TIME_UNITS}\b|\b\d+ ?h\b")
 _FREQUENCY = re.compile(
     r"\b(?:chaque|tous les|toutes les|par) (?:\w+ )?(?:jours?|semaines?|mois|trimestres?|"
@@ -159,6 +177,9 @@ class Expectation:
     counted: Word | None = None  # « combien de critères » → critère
     member: tuple[str, str] | None = None  # (noun, identifier): ("niveau", "c")
     english: bool = False
+    head: Word | None = None  # « quels sont les critères… », « le nom de l'outil » → the noun
+    predicate: Word | None = None  # « qui préside… » → présider
+    counted_prefixes: tuple[str, ...] = ()  # English: the counted noun phrase, as cognates
 
     @property
     def typed(self) -> bool:
@@ -167,30 +188,58 @@ class Expectation:
 
 def expectation(question: str, language: str = "fr") -> Expectation:
     """The expected answer type and the focus of ``question`` (one part of it)."""
-    folded = normalize_for_match(question).replace("’", "'")
+    folded = _LEADING_CLAUSE.sub("", normalize_for_match(question).replace("’", "'"))
     kind: AnswerType = "any"
     for candidate, pattern in _TYPES:
         if pattern.search(folded):
             kind = candidate
             break
     english = language == "en"
-    main = _SUBORDINATE.sub("", folded[6:]) if len(folded) > 6 else folded
-    main = folded[:6] + main
+    main = folded[:6] + _SUBORDINATE.sub("", folded[6:])
     focus = tuple(
         w
         for w in content_words(main)
         if w.text not in _TYPE_WORDS and not (english and w.text in _EN_STOP)
     )
-    counted = None
+    counted, words = None, []
     if kind == "count":
-        after = re.split(r"combien d(?:e |')|nombre d(?:e |')|how many|number of", folded, 1)
+        after = re.split(
+            r"combien d(?:e |')|nombre d(?:e |')|how many|number of", folded, maxsplit=1
+        )
         words = content_words(after[-1]) if len(after) > 1 else []
+        words = [w for w in words if not (english and w.text in _EN_STOP | {"health"})]
         counted = words[0] if words else None
     member = None
     for match in _MEMBER.finditer(folded):
         if match.group("noun") in _MEMBER_NOUNS:
             member = (match.group("noun"), match.group("id"))
-    return Expectation(kind, focus, counted, member, english)
+    head = None
+    if kind in ("list", "name") and (found := _NAME_HEAD.search(folded) or _HEAD.search(folded)):
+        words = [w for w in content_words(found.group(1)) if w.text not in _EN_STOP]
+        head = words[0] if words else None
+    predicate = _predicate(main) if kind == "person" and not english else None
+    prefixes = tuple(w.text[:5] for w in words[:2]) if kind == "count" else ()
+    return Expectation(kind, focus, counted, member, english, head, predicate, prefixes)
+
+
+_HEAD = re.compile(
+    r"(?:quel(?:le)?s? (?:sont|etaient|seront|est) (?:les|leurs|ses|le|la|l')|quel(?:le)?s |"
+    r"what are the|which are the|list the)\s*((?:\S+\s*){1,3})"
+)
+_NAME_HEAD = re.compile(
+    r"(?:\bnom (?:de la|de l'|du|des|de)|name of (?:the )?)\s*((?:\S+\s*){1,3})"
+)
+
+
+def _predicate(folded: str) -> Word | None:
+    """What a « qui » question asks about: its first verb (« qui préside » → présider),
+    else its first content word (« qui est responsable de… » → responsable)."""
+    words = content_words(re.sub(r"^(?:a |par |aupres de )?qui\b", "", folded))
+    for word in words:
+        lemma_ = lemma(word.text)
+        if lemma_.endswith(("er", "ir", "re")) and (lemma_ != word.text or lemma_[-2:] != "re"):
+            return word
+    return words[0] if words else None
 
 
 def _has_value(kind: AnswerType, sentence: str, exp: Expectation, question: str) -> bool:
@@ -198,34 +247,82 @@ def _has_value(kind: AnswerType, sentence: str, exp: Expectation, question: str)
     if kind == "amount":
         return bool(_MONEY.search(folded))
     if kind == "date":
-        return bool(_DATE.search(folded))
+        return bool(_DATE.search(folded) or _RELATIVE_DATE.search(folded))
+    if kind == "list":
+        return _enumerates(folded, exp)
     if kind == "duration":
         return bool(_DURATION.search(folded))
     if kind == "frequency":
         return bool(_FREQUENCY.search(folded))
     if kind == "count":
-        return _counts(folded, exp.counted, exp.english)
+        return _counts(folded, exp.counted, exp.english, exp.counted_prefixes)
     if kind == "name":
-        return bool(_new_names(sentence, question))
+        return _names_head(sentence, question, exp)
     if kind == "person":
-        return _names_someone(sentence, question)
+        return _names_someone(sentence, question) and _mentions(sentence, exp.predicate, exp)
     return True
 
 
-def _counts(folded: str, counted: Word | None, english: bool) -> bool:
+def _mentions(sentence: str, word: Word | None, exp: Expectation) -> bool:
+    if word is None:
+        return True
+    if exp.english:
+        return word.text[:5] in normalize_for_match(sentence)
+    words = content_words(sentence)
+    return any(matches(word, set(w.forms), [w.key]) for w in words)
+
+
+def _names_head(sentence: str, question: str, exp: Expectation) -> bool:
+    """A proper name that the question does not give, next to the thing it names."""
+    names = _new_names(sentence, question)
+    if not names or exp.head is None:
+        return bool(names)
+    folded = normalize_for_match(sentence)
+    stem = exp.head.text[:5]
+    for match in re.finditer(rf"\b{re.escape(stem)}\w*", folded):
+        window = folded[max(0, match.start() - 40) : match.end() + 60]
+        if any(name[:5] in window for name in names):
+            return True
+    return False
+
+
+def _counts(
+    folded: str, counted: Word | None, english: bool, counted_prefixes: tuple[str, ...] = ()
+) -> bool:
     """A number stands before the counted thing (« cinq critères », « 64 professionnels »)."""
-    if not {n for n in numbers_in(folded) if not n.startswith("m")}:
+    if not {n for n in numbers_in(folded) if not n.startswith("m") and not _YEAR.match(n)}:
         return False
-    if counted is None or english:
+    if counted is None:
         return True
     digits = with_number_words_as_digits(folded).split()
     for i, token in enumerate(digits):
-        after = " ".join(digits[i + 1 : i + 4])
-        if token.isdigit() and any(
-            matches(w, set(counted.forms), [counted.key]) for w in content_words(after)
-        ):
+        if not token.isdigit() or _YEAR.match(token):
+            continue
+        after = content_words(" ".join(digits[i + 1 : i + 4]))
+        if english and any(w.text[:5] in counted_prefixes for w in after):
+            return True
+        if any(matches(w, set(counted.forms), [counted.key]) for w in after):
             return True
     return False
+
+
+_YEAR = re.compile(r"^(?:19|20)\d\d$")
+
+
+def _enumerates(folded: str, exp: Expectation) -> bool:
+    """A list of things after the question's head noun: list items, a « : » or a
+    coordination (« a, b et c »)."""
+    if exp.head is None:
+        return True
+    positions = [
+        m.start()
+        for m in re.finditer(r"[a-z0-9]+(?:-[a-z0-9]+)*", folded)
+        if any(matches(w, set(exp.head.forms), [exp.head.key]) for w in content_words(m.group(0)))
+    ]
+    if not positions:
+        return False
+    after = folded[positions[0] :]
+    return bool(re.search(r":|\n- |,[^,]+(?:,|\bet\b|\bou\b)|\b(?:et|ou)\b", after))
 
 
 def _new_names(sentence: str, question: str) -> list[str]:
@@ -260,13 +357,15 @@ def _names_someone(sentence: str, question: str) -> bool:
 
 
 def _member_described(sentence: str, member: tuple[str, str]) -> bool:
-    """« Niveau C : … » or « le niveau C désigne … », not « les niveaux A, B, C et D »."""
+    """« Niveau C : … » or « au niveau C et … », not « les niveaux A, B, C et D »."""
     noun, ident = member
     stem = _MEMBER_FR.get(noun, noun)[:4]
     folded = normalize_for_match(sentence)
-    return bool(
-        re.search(rf"\b{stem}\w*\s+{re.escape(ident)}\b(?!\s*(?:,|et\b|ou\b|a\b|-|\.\d))", folded)
-    )
+    other_id = r"(?:[a-z]\d?|\d{1,2}(?:\.\d{1,2})?)\b(?![a-z'])"
+    for match in re.finditer(rf"\b{stem}\w*\s+{re.escape(ident)}\b(?![.]\d)", folded):
+        if not re.match(rf"\s*(?:,|et|ou|a|-|and|or)\s*{other_id}", folded[match.end() :]):
+            return True
+    return False
 
 
 def focus_coverage(sentence: str, exp: Expectation) -> float:
