@@ -200,8 +200,8 @@ def unit_score(dense: float, lexical: float, rank: int, language: str) -> float:
 
 
 _PART_SPLIT = re.compile(
-    r"\s*(?:,\s*)?\b(?:et|and)\s+(?=(?:(?:dans|en|sous|pour|avec|par|de|a|au|chez|in|within|"
-    r"for|by|over)\s+)?(?:quand|quel|quels|quelle|quelles|qui|ou|comment|"
+    r"\s*(?:,\s*)?\b(?:et|and)\s+(?=(?:(?:dans|en|sous|pour|avec|par|de|a|au|chez|sur|in|within|with|on|"
+    r"for|by|over)\s+)?(?:quand|quel|quels|quelle|quelles|qui|quoi|ou|comment|"
     r"pourquoi|combien|a partir|depuis|de quand|a qui|avec qui|lesquel\w*|que|qu'|from|when|"
     r"which|what|who|how|where|why)\b)|\?\s+(?=\S)|;\s*"
 )

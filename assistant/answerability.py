@@ -69,13 +69,15 @@ _TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         (
             "name",
             r"\b(?:quel(?:le)? est (?:le|son|leur) nom|comment s'appelle|comment se nomme|"
-            r"quel(?:le)? est l'intitule|sous quel nom|what is the name|what is it called|"
+            r"sous quel nom|what is the name|what is it called|"
             r"name of|what is .{1,40} called)\b",
         ),
         (
+            # a list whose size the question gives: « quels sont les deux services… »
             "list",
-            r"^(?:quel(?:le)?s (?:sont|etaient|seront) (?:les|leurs|ses)\b|quel(?:le)?s "
-            r"(?!sont\b)[a-z]+s\b|what are the\b|which are the\b|list the\b)",
+            r"^(?:quel(?:le)?s (?:sont|etaient|seront) (?:les|leurs|ses) |what are the |"
+            r"which are the |list the )(?:deux|trois|quatre|cinq|six|sept|huit|neuf|dix|"
+            r"two|three|four|five|six|seven|eight|nine|ten|[2-9]|1\d)\b",
         ),
         (
             "person",
@@ -189,13 +191,13 @@ class Expectation:
 def expectation(question: str, language: str = "fr") -> Expectation:
     """The expected answer type and the focus of ``question`` (one part of it)."""
     folded = _LEADING_CLAUSE.sub("", normalize_for_match(question).replace("’", "'"))
+    main = folded[:6] + _SUBORDINATE.sub("", folded[6:])  # « …quand il utilise… » dropped
     kind: AnswerType = "any"
     for candidate, pattern in _TYPES:
-        if pattern.search(folded):
+        if pattern.search(main):
             kind = candidate
             break
     english = language == "en"
-    main = folded[:6] + _SUBORDINATE.sub("", folded[6:])
     focus = tuple(
         w
         for w in content_words(main)
@@ -215,7 +217,11 @@ def expectation(question: str, language: str = "fr") -> Expectation:
             member = (match.group("noun"), match.group("id"))
     head = None
     if kind in ("list", "name") and (found := _NAME_HEAD.search(folded) or _HEAD.search(folded)):
-        words = [w for w in content_words(found.group(1)) if w.text not in _EN_STOP]
+        words = [
+            w
+            for w in content_words(numbers_as_words_removed(found.group(1)))
+            if w.text not in _EN_STOP
+        ]
         head = words[0] if words else None
     predicate = _predicate(main) if kind == "person" and not english else None
     prefixes = tuple(w.text[:5] for w in words[:2]) if kind == "count" else ()
@@ -229,6 +235,16 @@ _HEAD = re.compile(
 _NAME_HEAD = re.compile(
     r"(?:\bnom (?:de la|de l'|du|des|de)|name of (?:the )?)\s*((?:\S+\s*){1,3})"
 )
+
+
+def numbers_as_words_removed(text: str) -> str:
+    """« trois axes du cadre » → « axes du cadre »."""
+    return re.sub(
+        r"\b(?:\d+|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|two|three|four|"
+        r"five|seven|eight|nine|ten)\b",
+        " ",
+        text,
+    )
 
 
 def _predicate(folded: str) -> Word | None:
@@ -312,8 +328,8 @@ _YEAR = re.compile(r"^(?:19|20)\d\d$")
 def _enumerates(folded: str, exp: Expectation) -> bool:
     """A list of things after the question's head noun: list items, a « : » or a
     coordination (« a, b et c »)."""
-    if exp.head is None:
-        return True
+    if exp.head is None or exp.english:
+        return bool(re.search(r":|\n- |,[^,]+(?:,|\bet\b|\bou\b)|\b(?:et|ou)\b", folded))
     positions = [
         m.start()
         for m in re.finditer(r"[a-z0-9]+(?:-[a-z0-9]+)*", folded)
@@ -397,7 +413,10 @@ def answers(unit_text: str, exp: Expectation, question: str) -> bool:
     its sentences (or list lines) must hold the value and cover the focus."""
     if not exp.typed:
         return True
-    pieces = [p for line in unit_text.splitlines() for p in split_sentences(line.lstrip("- "))]
+    lines = unit_text.splitlines()
+    if exp.kind == "list" and sum(line.startswith("- ") for line in lines) >= 2:
+        return _enumerates(normalize_for_match(lines[0]) + " :", exp)  # a lead-in, its items
+    pieces = [p for line in lines for p in split_sentences(line.lstrip("- "))]
     lead = pieces[0] if pieces else ""
     for piece in pieces or [unit_text]:
         # a list item is read with its lead-in (« Les critères sont : - la preuve… »)

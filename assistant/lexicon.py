@@ -26,7 +26,18 @@ from .text import normalize_for_match
 
 # words that mean the same in the register of HAS texts (a word may sit in one group only)
 SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("viser", "but", "objectif", "chercher", "ambition", "vocation", "destiner"),
+    (
+        "viser",
+        "but",
+        "objectif",
+        "chercher",
+        "ambition",
+        "vocation",
+        "destiner",
+        "adresser",
+        "destination",
+        "destinataire",
+    ),
     ("initier", "lancer", "engager", "demarrer", "entreprendre", "amorcer"),
     (
         "inclure",
@@ -286,7 +297,7 @@ def _folded_words(text: str) -> list[str]:
 # light verbs: « tenir une réunion » = « se réunir », « faire l'objet d'une évaluation »
 LIGHT_VERBS = frozenset(
     "tenir faire mener effectuer realiser proceder disposer rendre trouver agir aller venir "
-    "avoir etre objet devoir pouvoir falloir".split()
+    "avoir etre objet devoir pouvoir falloir prendre".split()
 )
 
 
