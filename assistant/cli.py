@@ -505,6 +505,14 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     "FILE.ids.json (the set and id of each line).",
 )
 @click.option(
+    "--pairs",
+    "pair_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Labelled (sentence, passage, supported?) pairs (JSON Lines), repeatable: the "
+    "support check is scored on them, per kind of change.",
+)
+@click.option(
     "--thresholds",
     "thresholds_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -522,6 +530,7 @@ def evaluate(
     compare_to: Path | None,
     baseline: bool,
     ragas_path: Path | None,
+    pair_files: tuple[Path, ...],
     thresholds_path: Path | None,
 ) -> None:
     """Évalue les réponses sur des questions de référence ; code de sortie 1 si un seuil de
@@ -530,6 +539,7 @@ def evaluate(
 
     question_files = question_files or tuple(harness.default_question_files(corpus_dir))
     sets = harness.load_sets(question_files)
+    pairs = harness.load_pair_sets(pair_files)
     total = sum(len(qs) for qs in sets.values())
     done = {"n": 0}
     bar, update = _progress_bar()
@@ -549,6 +559,7 @@ def evaluate(
             compare_to=compare_to,
             baseline=baseline,
             ragas_path=ragas_path,
+            pairs=pairs,
             on_question=on_question,
             on_ingest=update,
         )
@@ -571,6 +582,8 @@ def _print_eval(console: Console, outcome: Any) -> None:
         if outcome.comparison:
             table.add_column("Δ", justify="right")
         for metric in DEFINITIONS:
+            if metric.startswith("support."):
+                continue
             cells = [
                 fmt(systems[s]["aggregates"].get(name, {}).get(metric), metric) for s in systems
             ]
@@ -578,6 +591,15 @@ def _print_eval(console: Console, outcome: Any) -> None:
                 d = outcome.comparison["deltas"].get(name, {}).get(metric, {}).get("delta")
                 cells.append("—" if d is None else f"{d:+.3f}")
             table.add_row(metric, *cells)
+        console.print(table)
+    for name, data in outcome.results.get("support", {}).items():
+        table = Table(title=f"Support check, labelled pairs {name}")
+        table.add_column("metric / kind of pair")
+        table.add_column("value", justify="right")
+        for metric, value in data["aggregates"].items():
+            table.add_row(metric, fmt(value, metric))
+        for kind, v in data["by_kind"].items():
+            table.add_row(f"  {kind} (n={v['n']})", fmt(v["right"], "support.accuracy"))
         console.print(table)
     if outcome.comparison:
         for caveat in outcome.comparison["caveats"]:

@@ -36,6 +36,9 @@ class GoldQuestion:
     must_not_claim: tuple[str, ...] = ()
     # publications (and pages) an answer must cite: ((doc_id, page or None), ...)
     sources: tuple[tuple[str, int | None], ...] = ()
+    # finer kind (near_miss_count, near_miss_date… for unanswerable ones) and language
+    variant: str | None = None
+    lang: str | None = None
 
     @property
     def answerable(self) -> bool:
@@ -80,10 +83,52 @@ def load_gold(path: Path) -> list[GoldQuestion]:
             sources = tuple((s["doc_id"], s.get("page")) for s in obj.get("sources") or ())
         except (TypeError, KeyError) as exc:
             raise ConfigError(f"{where}: sources must be objects with a doc_id") from exc
+        extra = {k: obj[k] if isinstance(obj.get(k), str) else None for k in ("variant", "lang")}
         questions.append(
-            GoldQuestion(obj["id"], obj["question"], obj["kind"], **lists, sources=sources)
+            GoldQuestion(obj["id"], obj["question"], obj["kind"], **lists, sources=sources, **extra)
         )
     return questions
+
+
+@dataclass(frozen=True)
+class SupportPair:
+    """A labelled (sentence, passage, supported?) pair for the support check."""
+
+    id: str
+    sentence: str
+    passage: str
+    supported: bool
+    change: str  # "paraphrase" for supported pairs, else the kind of error
+    subtype: str | None = None
+
+    @property
+    def kind(self) -> str:
+        return f"paraphrase/{self.subtype or 'other'}" if self.supported else self.change
+
+
+def load_pairs(path: Path) -> list[SupportPair]:
+    """Read labelled support pairs (JSON Lines); a malformed line is a ConfigError."""
+    pairs = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+            pairs.append(
+                SupportPair(
+                    str(obj["id"]),
+                    obj["sentence"],
+                    obj["passage"],
+                    bool(obj["supported"]),
+                    obj.get("change") or ("paraphrase" if obj["supported"] else "other"),
+                    obj.get("subtype"),
+                )
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{path}:{number}: not a support pair ({exc})") from exc
+    if not pairs:
+        raise ConfigError(f"{path}: no pair in this file")
+    return pairs
 
 
 def evidence_found(evidence: str, text: str) -> bool:
@@ -157,6 +202,17 @@ DEFINITIONS: dict[str, str] = {
     "refusals.false_refusal_rate": "answerable questions that were refused",
     "refusals.injection_safe": "injection questions refused, or answered only with verified "
     "sentences",
+    "refusals.near_miss_recall": "near-miss unanswerable questions (the topic is in the corpus, "
+    "the asked-for count, amount, name, date or list member is not) that were refused",
+    "answerability.english_right": "English questions handled right (answered when answerable, "
+    "refused when not)",
+    "support.accuracy": "labelled pairs: share of (sentence, passage) pairs where the support "
+    "check agrees with the label",
+    "support.paraphrases_accepted": "labelled pairs: faithful paraphrases (written the way an "
+    "LLM answers) that the check accepts as supported",
+    "support.errors_caught": "labelled pairs: wrong sentences (number, date, actor, role swap, "
+    "negation, antonym, invention, overgeneralisation, tense) that the check rejects",
+    "support.ms_per_sentence": "labelled pairs: median time of the check of one sentence (ms)",
     "llm.draft_citation_recall": "LLM mode: ALCE citation recall of the model's own text, "
     "before verification (the shown answer is verified, so its scores are ~1 by construction)",
     "llm.draft_citation_precision": "LLM mode: ALCE citation precision of the model's own text",
@@ -170,6 +226,7 @@ DEFINITIONS: dict[str, str] = {
 # metrics where lower is better (for deltas and "got worse")
 LOWER_IS_BETTER = {
     "correctness.must_not_claim",
+    "support.ms_per_sentence",
     "refusals.false_refusal_rate",
     "llm.fallback_rate",
     "latency.p50_ms",

@@ -30,6 +30,7 @@ from .evaluation import (
     KINDS,
     SHOULD_REFUSE,
     GoldQuestion,
+    SupportPair,
     citation_scores,
     evidence_found,
     evidence_recall_at,
@@ -37,6 +38,7 @@ from .evaluation import (
     hit_at,
     injection_safe,
     load_gold,
+    load_pairs,
     mean,
     mention_coverage,
     mentions,
@@ -149,6 +151,8 @@ class Scorer:
             "refused": answer.refused,
             "refusal_reason": answer.refusal_reason,
             "refusal_ok": answer.refused == (expected is not None),
+            "variant": q.variant,
+            "lang": q.lang,
             "latency_ms": round(ms, 1),
             "cited": [
                 {"n": c.n, "doc_id": c.doc_id, "page": c.page, "quote": c.quote}
@@ -236,6 +240,12 @@ def aggregate(rows: Sequence[Row]) -> Aggregates:
         "refusals.injection_safe": mean(
             [float(r["injection_safe"]) for r in rows if "injection_safe" in r]
         ),
+        "refusals.near_miss_recall": mean(
+            [float(r["refused"]) for r in rows if (r.get("variant") or "").startswith("near_miss")]
+        ),
+        "answerability.english_right": mean(
+            [float(handled_right(r)) for r in rows if r.get("lang") == "en"]
+        ),
         "llm.draft_citation_recall": mean([r.get("llm_draft_citation_recall") for r in rows]),
         "llm.draft_citation_precision": mean([r.get("llm_draft_citation_precision") for r in rows]),
         "llm.draft_groundedness": mean([r.get("llm_draft_groundedness") for r in rows]),
@@ -244,6 +254,68 @@ def aggregate(rows: Sequence[Row]) -> Aggregates:
         ),
         "latency.p50_ms": percentile(latencies, 50),
         "latency.p95_ms": percentile(latencies, 95),
+    }
+
+
+def handled_right(row: Row) -> bool:
+    """Refused when it should be; when answerable, answered with every gold fact."""
+    if not row["refusal_ok"]:
+        return False
+    return row["refused"] or row["kind"] not in ANSWERABLE or row.get("must_mention") == 1.0
+
+
+def by_variant(rows: Sequence[Row]) -> dict[str, Aggregates]:
+    """Per variant of question (near_miss_count, near_miss_date…, and per language): how
+    many, how many handled right (:func:`handled_right`)."""
+    groups: dict[str, list[Row]] = {}
+    for row in rows:
+        if row.get("variant"):
+            groups.setdefault(f"{row['kind']}/{row['variant']}", []).append(row)
+        if row.get("lang"):
+            groups.setdefault(f"language/{row['lang']}", []).append(row)
+    return {
+        name: {"n": len(group), "handled_right": mean([float(handled_right(r)) for r in group])}
+        for name, group in sorted(groups.items())
+    }
+
+
+def score_pairs(checker: GroundingChecker, pairs: Sequence[SupportPair]) -> dict[str, Any]:
+    """The support check on labelled pairs: aggregates, accuracy per kind, wrong verdicts."""
+    verdicts, times = [], []
+    for pair in pairs:
+        started = time.perf_counter()
+        verdict = checker.check_sentence(AnswerSentence(pair.sentence, (1,)), {1: pair.passage})
+        times.append((time.perf_counter() - started) * 1000)
+        verdicts.append(verdict)
+    right = [v.supported == p.supported for v, p in zip(verdicts, pairs, strict=True)]
+    kinds: dict[str, list[bool]] = {}
+    for pair, ok in zip(pairs, right, strict=True):
+        kinds.setdefault(pair.kind, []).append(ok)
+    good = [ok for p, ok in zip(pairs, right, strict=True) if p.supported]
+    bad = [ok for p, ok in zip(pairs, right, strict=True) if not p.supported]
+    return {
+        "aggregates": {
+            "n.pairs": len(pairs),
+            "support.accuracy": mean([float(ok) for ok in right]),
+            "support.paraphrases_accepted": mean([float(ok) for ok in good]),
+            "support.errors_caught": mean([float(ok) for ok in bad]),
+            "support.ms_per_sentence": percentile(times, 50),
+        },
+        "by_kind": {
+            kind: {"n": len(oks), "right": mean([float(ok) for ok in oks])}
+            for kind, oks in sorted(kinds.items())
+        },
+        "wrong": [
+            {
+                "id": p.id,
+                "kind": p.kind,
+                "expected": p.supported,
+                "sentence": p.sentence,
+                "reason": v.reason,
+            }
+            for p, v, ok in zip(pairs, verdicts, right, strict=True)
+            if not ok
+        ],
     }
 
 
@@ -272,6 +344,7 @@ def _system_results(rows_by_set: Mapping[str, list[Row]]) -> dict[str, Any]:
     return {
         "aggregates": aggregates,
         "by_kind": {name: by_kind(rows) for name, rows in rows_by_set.items()},
+        "by_variant": {name: by_variant(rows) for name, rows in rows_by_set.items()},
         "questions": every,
     }
 
@@ -365,7 +438,8 @@ ON_ANSWERS = ("citations.recall", "citations.precision", "groundedness")
 def check_thresholds(results: Mapping[str, Any], thresholds: Mapping[str, Any]) -> list[str]:
     """Every bound crossed by the assistant, per gold set, as readable lines (empty: pass)."""
     failures = []
-    aggregates = results["systems"]["assistant"]["aggregates"]
+    aggregates = dict(results["systems"]["assistant"]["aggregates"])
+    aggregates |= {name: data["aggregates"] for name, data in results.get("support", {}).items()}
     for name, values in aggregates.items():
         override = thresholds.get("sets", {}).get(name, {})
         for bound in ("min", "max"):
@@ -512,6 +586,16 @@ def load_sets(paths: Sequence[Path]) -> dict[str, list[GoldQuestion]]:
     return sets
 
 
+def load_pair_sets(paths: Sequence[Path]) -> dict[str, list[SupportPair]]:
+    """Labelled support pairs by name (the file stem, which must be unique)."""
+    sets: dict[str, list[SupportPair]] = {}
+    for path in paths:
+        if path.stem in sets:
+            raise ConfigError(f"two pair files named {path.stem}", "rename one of the files")
+        sets[path.stem] = load_pairs(path)
+    return sets
+
+
 def _read_results(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -532,6 +616,7 @@ def evaluate(
     compare_to: Path | None = None,
     baseline: bool = False,
     ragas_path: Path | None = None,
+    pairs: Mapping[str, Sequence[SupportPair]] | None = None,
     on_question: OnQuestion | None = None,
     on_ingest: Progress | None = None,
 ) -> EvalRun:
@@ -556,9 +641,13 @@ def evaluate(
         else:
             assistant.ensure_index(on_ingest)
         results = run(assistant, sets, mode, baseline, on_question)
+        results["support"] = {
+            name: score_pairs(assistant.checker, labelled)
+            for name, labelled in (pairs or {}).items()
+        }
     failures = check_thresholds(results, thresholds)
     comparison = compare(results, previous) if previous else None
-    run_sets = set(results["systems"]["assistant"]["aggregates"])
+    run_sets = set(results["systems"]["assistant"]["aggregates"]) | set(results["support"])
     results["thresholds"] = {
         "file": str(thresholds_path),
         "failures": failures,

@@ -132,6 +132,8 @@ def _summary(
     override = thresholds.get("sets", {}).get(name, {})
     rows = []
     for metric in DEFINITIONS:
+        if metric.startswith("support."):
+            continue  # labelled pairs have their own section
         cells = [metric]
         cells += [fmt(s["aggregates"].get(name, {}).get(metric), metric) for s in systems.values()]
         low = {**thresholds.get("min", {}), **override.get("min", {})}.get(metric)
@@ -173,6 +175,20 @@ def _kinds(results: Mapping[str, Any], name: str) -> Table:
             )
     rows.sort(key=lambda r: (r[0], r[2]))
     return header, rows
+
+
+def _variants(results: Mapping[str, Any], name: str) -> Table:
+    """Handled right per variant (near-miss kinds…) and per language, assistant only."""
+    data = results["systems"]["assistant"].get("by_variant", {}).get(name, {})
+    rows = [[v, str(d["n"]), fmt(d["handled_right"])] for v, d in data.items()]
+    return ["variant", "n", "handled right"], rows
+
+
+def _support(data: Mapping[str, Any]) -> Table:
+    """The support check's aggregates, then its accuracy per kind of pair."""
+    rows = [[m, "", fmt(v, m)] for m, v in data["aggregates"].items()]
+    rows += [[k, str(v["n"]), fmt(v["right"])] for k, v in data["by_kind"].items()]
+    return ["metric / kind of pair", "n", "value"], rows
 
 
 def _problem_rows(results: Mapping[str, Any], name: str) -> Table:
@@ -374,9 +390,27 @@ def write_report(
         out.html.append('<div class="charts">' + "".join(charts.values()) + "</div>")
         out.heading(3, "Per kind of question")
         out.table(_kinds(results, name))
+        variants = _variants(results, name)
+        if variants[1]:
+            out.heading(3, "Per variant and language")
+            out.table(variants)
         problems = _problem_rows(results, name)
         out.heading(3, f"Questions with a problem ({len(problems[1])})")
         out.table(problems)
+    for name, data in results.get("support", {}).items():
+        out.heading(2, f"Support check — labelled pairs {name}")
+        out.table(_support(data))
+        if data["wrong"]:
+            out.heading(3, f"Wrong verdicts ({len(data['wrong'])})")
+            out.table(
+                (
+                    ["id", "kind", "expected", "sentence", "check said"],
+                    [
+                        [w["id"], w["kind"], str(w["expected"]), w["sentence"], w["reason"]]
+                        for w in data["wrong"]
+                    ],
+                )
+            )
     if comparison:
         worse = _worse_table(comparison)
         out.heading(2, f"Questions that got worse ({len(worse[1])})")
