@@ -251,6 +251,12 @@ class Assistant:
         t0 = time.perf_counter()
         checked = llm.check(answer.llm_raw, answer.retrieved)
         answer.timings_ms["verify_llm"] = (time.perf_counter() - t0) * 1000
+        if checked.declined:  # the model found no answer in the passages: so be it
+            answer.mode, answer.llm_grounding = "llm", checked.report
+            answer.closest = self.closest_publications(query, answer.retrieved)
+            self._refuse(answer, "no_evidence", t0)
+            answer.citations, answer.grounding = [], type(checked.report)()
+            return
         if checked.fallback_reason:
             answer.fallback_reason = checked.fallback_reason
             answer.notices.append(texts.fallback(checked.fallback_reason))

@@ -10,6 +10,7 @@ extractive answer is used, with a notice saying why.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,9 +20,10 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from .answer import Citation
 from .conversation import Turn
 from .errors import AssistantError
-from .grounding import GroundingChecker, GroundingReport, Verdict
+from .grounding import AnswerSentence, GroundingChecker, GroundingReport, Verdict, parse_answer
 from .llm import Prompts, format_passages
 from .retrieval import Hit
+from .text import normalize_for_match
 
 NO_ANSWER = "NON_DOCUMENTÉ"
 TokenSink = Callable[[str], None]
@@ -54,6 +56,23 @@ class CheckedGeneration:
     report: GroundingReport
     fallback_reason: str | None = None
     notices: list[str] = field(default_factory=list)
+    declined: bool = False  # the model said the passages do not answer: a refusal
+
+
+# a sentence saying the passages do not give something: not a claim to verify, a notice
+NOT_IN_PASSAGES = re.compile(
+    r"\b(?:ne (?:le |la |les )?(?:precisent|mentionnent|indiquent|donnent|contiennent|"
+    r"evoquent|detaillent|permettent|abordent|citent|fournissent)\w* pas|ne sont pas "
+    r"(?:precises|mentionnes|indiques|documentes)|aucune? (?:information|mention|precision|"
+    r"donnee|element)|pas d'information|non documente|non precise|"
+    r"(?:do|does) not (?:specify|mention|contain|say|state|give|provide|include|answer)|"
+    r"no information|not (?:specified|mentioned|documented|stated))\b"
+)
+
+
+def absence_statement(sentence: AnswerSentence) -> bool:
+    """« Les passages ne précisent pas le coût. » without a citation: says what is missing."""
+    return not sentence.markers and bool(NOT_IN_PASSAGES.search(normalize_for_match(sentence.text)))
 
 
 class LLMAnswerer:
@@ -114,9 +133,16 @@ class LLMAnswerer:
     def check(self, raw: str, hits: Sequence[Hit]) -> CheckedGeneration:
         """Verify every sentence of ``raw`` against the passages it cites; apply the policy."""
         passages = {n: h.chunk.text for n, h in enumerate(hits, start=1)}
-        report = self.checker.check_text(raw, passages)
+        sentences = parse_answer(raw)
+        absent = [s for s in sentences if absence_statement(s)]
+        report = self.checker.check([s for s in sentences if s not in absent], passages)
         result = CheckedGeneration(raw, "", [], report)
-        if NO_ANSWER.lower() in raw.lower() or not report.total:
+        result.notices += [s.text for s in absent]
+        if NO_ANSWER.lower() in raw.lower() or (absent and not report.supported):
+            result.declined = True
+            result.fallback_reason = "le modèle n'a pas trouvé de réponse dans les passages"
+            return result
+        if not report.total:
             result.fallback_reason = "le modèle n'a pas trouvé de réponse dans les passages"
             return result
         if report.score < self.min_grounding:

@@ -110,9 +110,26 @@ def test_low_grounding_falls_back_to_the_extractive_answer(make):
     assert any("non retenue" in n for n in answer.notices)
 
 
-def test_model_saying_not_documented_falls_back(make):
+def test_model_saying_not_documented_is_kept_as_a_refusal(make):
     answer = make("NON_DOCUMENTÉ").ask(QUESTION, mode="llm")
-    assert answer.mode == "extractive" and "pas trouvé" in answer.fallback_reason
+    assert answer.refused and answer.refusal_reason == "no_evidence"
+    assert answer.mode == "llm" and not answer.citations
+    assert answer.llm_raw == "NON_DOCUMENTÉ"
+
+
+def test_model_saying_in_words_that_the_passages_do_not_answer_is_a_refusal(make):
+    answer = make("Les passages fournis ne précisent pas le coût de ces outils.").ask(
+        QUESTION, mode="llm"
+    )
+    assert answer.refused and answer.refusal_reason == "no_evidence"
+
+
+def test_a_part_said_missing_is_a_notice_not_an_unverified_claim(make):
+    raw = f"{GOOD} Les passages ne mentionnent pas le calendrier de ces travaux."
+    answer = make(raw).ask(QUESTION, mode="llm")
+    assert not answer.refused and answer.mode == "llm"
+    assert "⚠️" not in answer.answer and answer.grounding.score == 1.0
+    assert any("calendrier" in n for n in answer.notices)
 
 
 def test_backend_failure_mid_stream_falls_back_with_a_reason(make):
