@@ -24,6 +24,7 @@ from .lexicon import (
     content_words,
     expansion_keys,
     forms_of,
+    lemma,
     matches,
     negated_keys,
     opposed,
@@ -75,6 +76,12 @@ ROLES = ACTORS | frozenset(
         "conseil instance autorite ministere observatoire cellule groupe"
     )
 )
+# « quelle que soit la pathologie », « qu'elle soit ou non versée », « se limitent à »
+_GENERALISING = re.compile(
+    r"\bquel(?:le)?s? que soi(?:en)?t\b|\bqu'(?:il|elle)s? soi(?:en)?t ou non\b|"
+    r"\bsans exception\b|\ben toutes? circonstances?\b|\bseulement\b|"
+    r"\bdans tous les cas\b|\bquel que soit\b|\bregardless\b|\bwhatever\b"
+)
 # a passage that says « can », « some », « sometimes »: the sentence must keep a restriction
 _RESTRICTORS = re.compile(
     r"\b(?:peut|peuvent|pourrait|pourraient|certains|certaines|quelques|parfois|souvent|"
@@ -93,7 +100,7 @@ _IN_PROGRESS = re.compile(
     r"\b(?:en cours|a venir|prevue?s?|en preparation|en projet|envisage\w*|futur\w*|"
     r"pourra|pourront|sera|seront|devra|devront|permettra|detaillera|vise a produire|"
     r"visant a produire|se focalisera|travaux sont en cours|"
-    r"\w{3,}(?:era|eront|ira|iront|dra|dront|tra|tront))\b"
+    r"experimente\w*|en test|\w{3,}(?:era|eront|ira|iront|dra|dront|tra|tront))\b"
 )
 _DONE = re.compile(
     r"\b(?:a publie|ont publie|publiee?s?|achevee?s?|terminee?s?|finalisee?s?|disponibles?|"
@@ -217,7 +224,10 @@ def qualifier_problem(text: str, cited: str, novel: Sequence[Word]) -> str | Non
     for kind, lexicon in (("qualifier", QUALIFIERS), ("actor", ACTORS)):
         if novel_keys & lexicon:
             return f"{kind} not in the cited passage: {sorted(novel_keys & lexicon)[0]}"
-    sentence = normalize_for_match(text)
+    sentence, passage = normalize_for_match(text), normalize_for_match(cited)
+    for phrase in _GENERALISING.findall(sentence):
+        if phrase not in passage:
+            return f"generalisation not in the cited passage: {phrase}"
     for word in ("tous", "toutes", "all", "every"):
         if re.search(rf"\b{word}\b", sentence) and not re.search(
             rf"\b{word}\b", normalize_for_match(cited)
@@ -246,6 +256,14 @@ def polarity_problem(text: str, unit: str, cited: str) -> str | None:
     negated, unit_negated = negations(text), negations(unit)
     if unit_negated and not negated:
         return "negation differs: the cited passage negates what the sentence asserts"
+    if unit_negated > negated:  # a negation of the unit dropped on a word the sentence keeps
+        dropped = {
+            w.key
+            for w in content_words(unit)
+            if w.key in (negated_keys(unit) - negated_keys(text)) & _stems(text) and _verbal(w)
+        }
+        if dropped:
+            return f"negation differs: the cited passage negates {sorted(dropped)[0]}"
     if negated > unit_negated:  # a negation the unit does not have: elsewhere in the passage?
         extra = negated_keys(text) - negated_keys(cited)
         if extra or not (unit_negated or negated_keys(text)):
@@ -262,6 +280,12 @@ def polarity_problem(text: str, unit: str, cited: str) -> str | None:
 _LABELLED = re.compile(r"^(?:[A-ZÀ-Ý][\w'’-]*\s+){1,3}(?:[A-Z]|\d{1,2}(?:\.\d{1,2})*)\b")
 
 
+def _verbal(word: Word) -> bool:
+    """A verb or participle (« retenue » → retenir), not a noun (« évaluation »)."""
+    base = lemma(word.text)
+    return base.endswith(("er", "ir", "re")) and (base != word.text or base[-2:] != "re")
+
+
 def list_items(passage: str) -> tuple[list[str], str]:
     """The sibling items of a passage — its list items (« - … »), else its labelled lines
     (« Niveau A : … », « Axe 2 … »), else its sentences — and the rest of its text."""
@@ -272,7 +296,18 @@ def list_items(passage: str) -> tuple[list[str], str]:
     labelled = [line for line in lines if _LABELLED.match(line)]
     if len(labelled) >= 2:
         return labelled, "\n".join(line for line in lines if not _LABELLED.match(line))
-    return split_sentences(passage.replace("\n", " ")), "sentences"
+    sentences: list[str] = []
+    for sentence in split_sentences(passage.replace("\n", " ")):
+        if sentences and _ANAPHOR.match(sentence):  # « Il a été rédigé… »: the same subject
+            sentences[-1] += " " + sentence
+        else:
+            sentences.append(sentence)
+    return sentences, "sentences"
+
+
+_ANAPHOR = re.compile(
+    r"^(?:Il|Elle|Ils|Elles|Ce|Cet|Cette|Ces|Celui-ci|Celle-ci|Ceux-ci|Son|Sa|Ses|Leur|Leurs)\b"
+)
 
 
 _SEGMENT = re.compile(r"[,;:()]|\b(?:et|ou|ainsi que|tandis que|alors que|puis)\b")
@@ -292,16 +327,77 @@ def item_swap_problem(text: str, cited: str) -> str | None:
         keys - shared - set().union(*(other for j, other in enumerate(item_keys) if j != i))
         for i, keys in enumerate(item_keys)
     ]
+    said = _stems(text)
     for segment in _SEGMENT.split(normalize_for_match(text)):
         keys = _stems(segment or "")
-        if by_sentence:  # an actor of one sentence doing what another sentence says
+        if by_sentence:  # an actor of one sentence doing what another sentence says,
+            # in place of that sentence's own actor (absent from the new sentence)
             actors = {i for i, own in enumerate(proper) if keys & own & ROLES}
             deeds = {i for i, own in enumerate(proper) if (keys & own) - ROLES}
-            if any(i != j for i in actors for j in deeds):
+            replaced = {i for i, own in enumerate(proper) if own & ROLES and not own & ROLES & said}
+            if any(i != j for i in actors for j in deeds & replaced):
                 return "gives one actor of the passage what it says of another"
         elif len({i for i, own in enumerate(proper) if keys & own}) >= 2:
             return "mixes what the passage says of different items"
     return None
+
+
+# who can act: people and bodies, plus the tools whose output is at stake
+AGENTS = ACTORS | frozenset(
+    _stems(
+        "commission comite referent infirmier infirmiere medecin agence equipe delegue dpo "
+        "pharmacien professionnel soignant fabricant editeur prestataire responsable "
+        "coordinateur dermatologue radiologue chirurgien directeur direction etablissement "
+        "outil systeme logiciel algorithme"
+    )
+)
+_CLAUSE_SPLIT = re.compile(r"[,;:()]|\b(?:mais|et|ou|tandis que|alors que)\b")
+# « … par le comité », « doit être relue par » : the agent comes after, the order is free
+_PASSIVE = re.compile(r"\b\w+(?:e|ee|es|ees|i|is|ie|ies|u|us|ue|ues|it|ite)\s+par\b")
+
+
+def _agents(clause: str) -> list[str]:
+    seen: list[str] = []
+    for word in content_words(clause):
+        if word.key in AGENTS and word.key not in seen:
+            seen.append(word.key)
+    return seen
+
+
+def role_order_problem(text: str, unit: str) -> str | None:
+    """Two actors of the passage in swapped places: within one clause in reverse order
+    (« permet au dermatologue de solliciter le médecin » for the reverse), or a clause
+    that gives its action to another actor of the passage (« l'infirmier propose… » where
+    the passage says « l'outil propose… »). Passive turns (« … par ») change the order
+    freely: they are left alone."""
+    sentence, passage = normalize_for_match(text), normalize_for_match(unit)
+    if _PASSIVE.search(sentence) or _PASSIVE.search(passage):
+        return None
+    unit_clauses = [c for c in _CLAUSE_SPLIT.split(passage) if c and c.strip()]
+    everyone = set(_agents(passage))
+    for clause in _CLAUSE_SPLIT.split(sentence):
+        mine = _agents(clause or "")
+        if not mine:
+            continue
+        for theirs in map(_agents, unit_clauses):
+            shared = [a for a in mine if a in theirs]
+            if any(theirs.index(a) > theirs.index(b) for a, b in pairwise(shared)):
+                return "swaps two actors of the cited passage"
+        subject = _subject(clause or "")
+        if subject is None or subject not in everyone:
+            continue
+        deeds = _stems(clause) - AGENTS
+        best = max(unit_clauses, key=lambda c: len(deeds & _stems(c)), default="")
+        other = _subject(best)
+        if len(deeds & _stems(best)) >= 2 and other is not None and other not in mine:
+            return "gives one actor's action to another actor of the cited passage"
+    return None
+
+
+def _subject(clause: str) -> str | None:
+    """The actor opening a clause (« l'infirmier propose… » → infirmier), if any."""
+    words = content_words(clause)
+    return words[0].key if words and words[0].key in AGENTS else None
 
 
 def status_problem(text: str, unit: str) -> str | None:

@@ -30,13 +30,14 @@ from .claims import (
     novel_words,
     polarity_problem,
     qualifier_problem,
+    role_order_problem,
     restriction_dropped,
     status_problem,
     unit_numbers_problem,
 )
 from .embeddings import Embedder
 from .lexicon import Word, content_words, forms_of, matches
-from .text import normalize_for_match, split_sentences
+from .text import normalize_for_match, numbers_in, split_sentences
 
 MARKER = re.compile(r"\[(\d+)\]")
 
@@ -177,6 +178,7 @@ def passage_units(passage: str) -> list[str]:
 def coverage(words: list[Word], unit: str) -> float:
     """Share of the sentence's content words found in ``unit`` under some form (lemma,
     derivation, synonym, acronym or its expansion)."""
+    words = [w for w in words if not numbers_in(w.text)]  # figures are checked apart
     if not words:
         return 0.0
     unit_words = content_words(unit)
@@ -262,6 +264,7 @@ class GroundingChecker:
 
         problem = (
             polarity_problem(text, match, cited)
+            or role_order_problem(text, match)
             or unit_numbers_problem(text, match, cited)
             or status_problem(text, match)
             or restriction_dropped(text, match)

@@ -416,7 +416,9 @@ def negated_keys(text: str) -> set[str]:
         after = folded[match.end() :]
         if end := _SCOPE_END.search(after):
             after = after[: end.start()]
-        negated |= {w.key for w in content_words(after)[:_SCOPE_WORDS]}
+        # « non conformes », « aucun délai »: the next word only
+        width = 1 if match.group("free") in ("non", "aucun", "aucune") else _SCOPE_WORDS
+        negated |= {w.key for w in content_words(after)[:width]}
     return negated
 
 
