@@ -90,6 +90,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("comite", "commission", "instance", "groupe"),
     ("dossier", "fiche"),
     ("delai", "duree"),
+    ("appliquer", "applicable", "application", "vigueur"),
     ("annuel", "annuellement", "an"),
 )
 # pairs of words whose meanings are opposed: one in the sentence, the other in the passage
