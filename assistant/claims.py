@@ -106,7 +106,7 @@ _DONE = re.compile(
     r"\b(?:a publie|ont publie|publiee?s?|achevee?s?|terminee?s?|finalisee?s?|disponibles?|"
     r"deja|a ete|ont ete|a produit|a elabore|existe|existent|est paru|sont parus|"
     r"est en vigueur|sont en vigueur|a mis en place|ont mis en place|"
-    r"(?:a|ont|avait|avaient) (?:ete )?\w+(?:e|i|u|is|it|es|ees)\b)\b"
+    r"(?:a|ont|avait|avaient) (?:ete )?(?!\w+(?:er|ir|re)\b)\w+(?:e|i|u|is|it|es|ees)\b)\b"
 )
 
 
@@ -257,10 +257,12 @@ def polarity_problem(text: str, unit: str, cited: str) -> str | None:
     if unit_negated and not negated:
         return "negation differs: the cited passage negates what the sentence asserts"
     if unit_negated > negated:  # a negation of the unit dropped on a word the sentence keeps
+        folded = normalize_for_match(unit)
         dropped = {
             w.key
             for w in content_words(unit)
-            if w.key in (negated_keys(unit) - negated_keys(text)) & _stems(text) and _verbal(w)
+            if w.key in (negated_keys(unit) - negated_keys(text)) & _stems(text)
+            and (_verbal(w) or re.search(rf"\b{_AUXILIARY}\s+{re.escape(w.text)}\b", folded))
         }
         if dropped:
             return f"negation differs: the cited passage negates {sorted(dropped)[0]}"
@@ -278,6 +280,9 @@ def polarity_problem(text: str, unit: str, cited: str) -> str | None:
 
 
 _LABELLED = re.compile(r"^(?:[A-ZÀ-Ý][\w'’-]*\s+){1,3}(?:[A-Z]|\d{1,2}(?:\.\d{1,2})*)\b")
+
+
+_AUXILIARY = r"(?:etre|ete|est|sont|soit|soient|a|ont)"
 
 
 def _verbal(word: Word) -> bool:

@@ -30,8 +30,8 @@ from .claims import (
     novel_words,
     polarity_problem,
     qualifier_problem,
-    role_order_problem,
     restriction_dropped,
+    role_order_problem,
     status_problem,
     unit_numbers_problem,
 )

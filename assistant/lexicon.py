@@ -57,23 +57,23 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("favoriser", "faciliter", "encourager", "promouvoir", "amplifier", "renforcer"),
     ("guider", "orienter", "eclairer", "conseiller"),
     ("detailler", "preciser", "decrire", "expliquer", "presenter", "exposer", "lister"),
-    ("articuler", "reposer", "structurer", "organiser", "fonder", "decliner"),
-    ("concerner", "porter", "toucher", "appliquer", "relever"),
+    ("articuler", "reposer", "organiser", "fonder", "decliner"),
+    ("concerner", "porter", "toucher", "relever"),
     ("etendre", "elargir", "agrandir"),
     ("poursuivre", "continuer", "prolonger"),
     ("rediger", "ecrire", "produire", "redaction"),
     ("reunir", "rassembler", "assembler", "composer", "associer"),
     ("verifier", "controler", "assurer", "controle", "verification"),
     ("nombreux", "multiple", "beaucoup", "divers", "diversite", "varie"),
-    ("outil", "solution", "logiciel", "application", "technologie", "produit"),
+    ("outil", "solution", "logiciel", "technologie", "produit"),
     ("etablissement", "structure", "hopital", "centre"),
     ("professionnel", "soignant", "praticien"),
     ("pertinent", "adapte", "approprie", "utile", "pertinence", "utilite"),
     ("necessaire", "indispensable", "requis", "necessite", "besoin"),
     ("reduire", "diminuer", "alleger", "limiter", "baisser", "reduction"),
     ("augmenter", "accroitre", "hausser", "croitre", "hausse"),
-    ("montrer", "demontrer", "etablir", "prouver", "attester"),
-    ("actuellement", "aujourd'hui", "desormais", "maintenant", "present"),
+    ("montrer", "demontrer", "prouver", "attester"),
+    ("actuellement", "aujourd'hui", "desormais", "maintenant"),
     ("permettre", "possibilite", "pouvoir"),
     ("signaler", "declarer", "notifier", "remonter", "declaration", "signalement"),
     ("former", "formation", "sensibiliser", "sensibilisation"),
@@ -85,12 +85,11 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("pratique", "exercice"),
     ("qualite", "fiabilite"),
     ("personne", "individu"),
-    ("donnee", "information"),
     ("relire", "valider", "relecture", "validation", "reviser", "revision"),
     ("comite", "commission", "instance", "groupe"),
     ("dossier", "fiche"),
     ("delai", "duree"),
-    ("appliquer", "applicable", "application", "vigueur"),
+    ("appliquer", "applicable", "vigueur"),
     ("annuel", "annuellement", "an"),
 )
 # pairs of words whose meanings are opposed: one in the sentence, the other in the passage
@@ -401,7 +400,8 @@ _NEGATORS = re.compile(
 _SCOPE_WORDS = 2
 _SCOPE_END = re.compile(
     r"[.;:,!?]|\b(?:mais|et|ou|car|donc|lorsque|quand|si|par|pour|selon|dans|avec|aupres|"
-    r"chez|lors|afin|sur|qui|que|dont)\b"
+    r"chez|lors|afin|sur|qui|que|dont|peut|peuvent|doit|doivent|est|sont|sera|seront|etait|"
+    r"etaient|a|ont|fait|font|permet|permettent)\b"
 )
 
 
