@@ -26,7 +26,7 @@ from .grounding import AnswerSentence, GroundingReport
 from .index import OpenIndex, chunk_sentences, line_sentences
 from .policy import RefusalReason
 from .retrieval import Hit
-from .text import normalize_for_match, numbers_in
+from .text import normalize_for_match, normalize_space, numbers_in
 
 # the line that opens an extractive answer (a frame, not a claim: it cites nothing), by
 # language and by whether every quote comes from a HAS publication (not from a user's file)
@@ -236,9 +236,16 @@ _GENERIC_FOCUS = frozenset(
 
 def question_parts(question: str) -> list[str]:
     """The parts of a multi-part question (just the question when it has one part)."""
-    folded = normalize_for_match(question)
-    parts = [p.strip(" ,?") for p in _PART_SPLIT.split(folded)]
-    parts = [p for p in parts if len(tokenize(p)) >= 1]
+    text = normalize_space(question)
+    folded = normalize_for_match(text)
+    # split on the folded text, cut the question as written (same length once folded)
+    source = text if len(folded) == len(text) else folded
+    parts, start = [], 0
+    for match in _PART_SPLIT.finditer(folded):
+        parts.append(source[start : match.start()])
+        start = match.end()
+    parts.append(source[start:])
+    parts = [p.strip(" ,?") for p in parts if len(tokenize(p)) >= 1]
     return parts if len(parts) > 1 else [question]
 
 

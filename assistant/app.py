@@ -208,7 +208,7 @@ class Assistant:
         answer.timings_ms["retrieve"] = (time.perf_counter() - t0) * 1000
         best_lexical = max((h.bm25_score or 0.0 for h in answer.retrieved), default=0.0)
         best_dense = max((h.dense_score or 0.0 for h in answer.retrieved), default=0.0)
-        if off_topic(query, best_lexical, best_dense):
+        if off_topic(query, best_lexical, best_dense, language=language):
             return self._refuse(answer, "out_of_scope", started)
         t0 = time.perf_counter()
         result = self.answerer.answer(query, answer.retrieved, language)

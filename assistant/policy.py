@@ -100,12 +100,11 @@ def off_topic(
     best_dense_score: float = 0.0,
     min_lexical: float = 1.0,
     min_dense: float = 0.80,
+    language: str = "fr",
 ) -> bool:
     """Unrelated to the mission: no domain word, the corpus shares (almost) no term with it
-    (best BM25 score below ``min_lexical``) and no passage is close in meaning (best e5
-    similarity below ``min_dense``: an English question shares no term with French text)."""
-    return (
-        not in_domain(question)
-        and best_lexical_score < min_lexical
-        and best_dense_score < min_dense
-    )
+    (best BM25 score below ``min_lexical``) and — for an English question, which shares no
+    term with French text — no passage is close in meaning (best e5 similarity below
+    ``min_dense``)."""
+    close = language == "en" and best_dense_score >= min_dense
+    return not in_domain(question) and best_lexical_score < min_lexical and not close
