@@ -234,6 +234,13 @@ _GENERIC_FOCUS = frozenset(
 )
 
 
+# a part that refers back to the part before it (« s'y », « celle-ci »…)
+_REFERS_BACK = re.compile(
+    r"\b(?:s'y|y (?:sont|est|a|ont)|celui-ci|celle-ci|ceux-ci|celles-ci|ce dernier|"
+    r"cette derniere|ces derniers|ces dernieres)\b"
+)
+
+
 def question_parts(question: str) -> list[str]:
     """The parts of a multi-part question (just the question when it has one part)."""
     text = normalize_space(question)
@@ -400,6 +407,9 @@ class ExtractiveAnswerer:
         chosen: list[Unit] = []
         missing: list[str] = []
         for part in parts:
+            if missing and _REFERS_BACK.search(normalize_for_match(part)):
+                missing.append(part)  # « … et quelles règles s'y appliquent ? »
+                continue
             exp = expectation(part, language)
             units = self.units(part, hits, language) if len(parts) > 1 else None
             units = units or self.units(question, hits, language)
@@ -417,7 +427,11 @@ class ExtractiveAnswerer:
                 else:
                     missing.append(part)
                 continue
-            good = [u for u in ranked if u.score >= floor and answers(u.text, exp, part)]
+            good = [
+                u
+                for u in ranked
+                if u.score >= floor and answers(u.text, exp, question, u.hit.chunk.text)
+            ]
             if not good:
                 missing.append(part)
                 continue

@@ -68,7 +68,8 @@ _TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
         ),
         (
             "name",
-            r"\b(?:quel(?:le)? est (?:le|son|leur) nom|comment s'appelle|comment se nomme|"
+            r"\b(?:quel(?:le)? est (?:le|son|leur) nom|(?:de|d') (?:son|leur) nom|"
+            r"comment s'appelle|comment se nomme|"
             r"sous quel nom|what is the name|what is it called|"
             r"name of|what is .{1,40} called)\b",
         ),
@@ -100,13 +101,14 @@ _MEMBER_NOUNS = frozenset(
         "niveau niveaux categorie categories etape etapes critere criteres axe axes phase "
         "phases classe classes chapitre chapitres annexe annexes groupe groupes type types "
         "reflexe reflexes palier paliers volet volets priorite priorites mesure mesures "
-        "objectif objectifs level levels category categories step steps criterion criteria "
+        "objectif objectifs level levels category categories step steps criterion criteria axis "
         "phase class chapter annex tier stage stages"
     ).split()
 )
 # English names of labelled members, to find them in French text
 _MEMBER_FR = {
     "level": "niveau",
+    "axis": "axe",
     "levels": "niveau",
     "category": "categorie",
     "step": "etape",
@@ -201,6 +203,9 @@ def expectation(question: str, language: str = "fr") -> Expectation:
             kind = candidate
             break
     english = language == "en"
+    identity = _IDENTITY.match(main)
+    if identity and any(w.key in _ROLE_KEYS for w in content_words(identity.group(1))):
+        kind = "name"  # « qui est le référent IA ? » asks who, by name
     focus = tuple(
         w
         for w in content_words(main)
@@ -218,8 +223,13 @@ def expectation(question: str, language: str = "fr") -> Expectation:
     for match in _MEMBER.finditer(folded):
         if match.group("noun") in _MEMBER_NOUNS:
             member = (match.group("noun"), match.group("id"))
+    if member is not None and kind == "name":
+        kind = "any"  # « what is axis 3 called? »: its label, not a proper name
     head = None
-    if kind in ("list", "name") and (found := _NAME_HEAD.search(folded) or _HEAD.search(folded)):
+    if identity and kind == "name":
+        words = content_words(identity.group(1))
+        head = words[0] if words else None
+    elif kind in ("list", "name") and (found := _NAME_HEAD.search(folded) or _HEAD.search(folded)):
         words = [
             w
             for w in content_words(numbers_as_words_removed(found.group(1)))
@@ -232,6 +242,14 @@ def expectation(question: str, language: str = "fr") -> Expectation:
     return Expectation(kind, focus, counted, member, english, head, predicate, prefixes)
 
 
+_IDENTITY = re.compile(r"^qui (?:est|sont|etait) (?:le|la|les|l') ?((?:\S+\s*){1,2})")
+_ROLE_KEYS = frozenset(
+    w.key
+    for w in content_words(
+        "referent responsable president presidente directeur directrice coordinateur "
+        "coordonnateur delegue dpo chef pilote correspondant interlocuteur contact rssi"
+    )
+)
 _HEAD = re.compile(
     r"(?:quel(?:le)?s? (?:sont|etaient|seront|est) (?:les|leurs|ses|le|la|l')|quel(?:le)?s |"
     r"what are the|which are the|list the)\s*((?:\S+\s*){1,3})"
@@ -317,6 +335,8 @@ def _counts(
     digits = with_number_words_as_digits(folded).split()
     for i, token in enumerate(digits):
         if not token.isdigit() or _YEAR.match(token):
+            continue
+        if i and digits[i - 1] in _MEMBER_NOUNS:  # « Réflexe 4 », « critère 2 »: labels
             continue
         after = content_words(" ".join(digits[i + 1 : i + 4]))
         if english and any(w.text[:5] in counted_prefixes for w in after):
@@ -412,9 +432,25 @@ MIN_FOCUS = 0.4
 MIN_FOCUS_EN = 0.25
 
 
-def answers(unit_text: str, exp: Expectation, question: str) -> bool:
+_ANAPHOR = re.compile(
+    r"^(?:Il|Elle|Ils|Elles|Ce|Cet|Cette|Ces|Celui-ci|Celle-ci|Ceux-ci|Son|Sa|Ses|Leur|Leurs)\b"
+)
+
+
+def _antecedent(piece: str, context: str) -> str:
+    """The sentence before ``piece`` in ``context`` when ``piece`` opens with an anaphor
+    (« Il a été rédigé en 2031… » is about the guide named just before)."""
+    at = context.find(piece)
+    if not _ANAPHOR.match(piece) or at <= 0:
+        return ""
+    before = split_sentences(context[:at].replace("\n", " "))
+    return before[-1] if before else ""
+
+
+def answers(unit_text: str, exp: Expectation, question: str, context: str = "") -> bool:
     """Does the passage unit hold an answer of the expected type about the focus? One of
-    its sentences (or list lines) must hold the value and cover the focus."""
+    its sentences (or list lines) must hold the value and cover the focus. ``context`` (the
+    whole passage) lends an anaphoric sentence the sentence it refers to."""
     if not exp.typed:
         return True
     lines = unit_text.splitlines()
@@ -424,13 +460,14 @@ def answers(unit_text: str, exp: Expectation, question: str) -> bool:
     lead = pieces[0] if pieces else ""
     for piece in pieces or [unit_text]:
         # a list item is read with its lead-in (« Les critères sont : - la preuve… »)
-        context = piece if piece == lead else f"{lead} {piece}"
-        if exp.member is not None and not _member_described(context, exp.member):
+        read_with = piece if piece == lead else f"{lead} {piece}"
+        read_with = f"{_antecedent(piece, context)} {read_with}".strip()
+        if exp.member is not None and not _member_described(read_with, exp.member):
             continue
         if not _has_value(exp.kind, piece, exp, question):
             continue
         if exp.kind == "count" and exp.counted is not None and not exp.english:
             return True  # the number stands before the counted thing: focus enough
-        if focus_coverage(context, exp) >= MIN_FOCUS or exp.member is not None:
+        if focus_coverage(read_with, exp) >= MIN_FOCUS or exp.member is not None:
             return True
     return False

@@ -61,7 +61,7 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("concerner", "porter", "toucher", "relever"),
     ("etendre", "elargir", "agrandir"),
     ("poursuivre", "continuer", "prolonger"),
-    ("rediger", "ecrire", "produire", "redaction"),
+    ("rediger", "ecrire", "produire", "redaction", "remplir", "renseigner", "completer"),
     ("reunir", "rassembler", "assembler", "composer", "associer"),
     ("verifier", "controler", "assurer", "controle", "verification"),
     ("nombreux", "multiple", "beaucoup", "divers", "diversite", "varie"),
