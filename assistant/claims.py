@@ -22,6 +22,7 @@ from itertools import pairwise
 from .lexicon import (
     Word,
     content_words,
+    derived,
     expansion_keys,
     forms_of,
     lemma,
@@ -63,7 +64,7 @@ ACTORS = frozenset(
     _stems(
         "patient patients medecin medecins infirmier infirmiers infirmieres pharmacien "
         "pharmaciens fabricant fabricants industriel industriels editeur editeurs assurance "
-        "ministere agence agences usagers citoyens directeur direction"
+        "ministere agence agences citoyens"
     )
 )
 # who acts: people, roles and bodies (for « who does what » across the passage's sentences)
@@ -72,14 +73,15 @@ ROLES = ACTORS | frozenset(
         "commission comite referent referents infirmier infirmiere medecin agence equipe equipes "
         "delegue dpo pharmacien professionnel professionnels soignant soignants fabricant "
         "editeur prestataire responsable coordinateur coordonnateur dermatologue radiologue "
-        "chirurgien cadre directeur direction etablissement etablissements service services "
-        "conseil instance autorite ministere observatoire cellule groupe"
+        "chirurgien etablissement etablissements instance autorite ministere observatoire "
+        "cellule"
     )
 )
 # « quelle que soit la pathologie », « qu'elle soit ou non versée », « se limitent à »
 _GENERALISING = re.compile(
     r"\bquel(?:le)?s? que soi(?:en)?t\b|\bqu'(?:il|elle)s? soi(?:en)?t ou non\b|"
     r"\bsans exception\b|\ben toutes? circonstances?\b|\bseulement\b|"
+    r"\bquel(?:le)?s? qu'(?:il|elle)s? soi(?:en)?t\b|\b\w+ ou non\b|"
     r"\bdans tous les cas\b|\bquel que soit\b|\bregardless\b|\bwhatever\b"
 )
 # a passage that says « can », « some », « sometimes »: the sentence must keep a restriction
@@ -112,8 +114,8 @@ _DONE = re.compile(
 
 def figures_problem(text: str, cited: str) -> str | None:
     """A number or date, an acronym or a count of the sentence that the passage lacks."""
-    # a list summarised as « trois axes » counts its items
-    counts = {str(n) for n in list_lengths(cited)}
+    # a list summarised as « trois axes » counts its items; « le premier axe » ranks one
+    counts = {str(n) for length in list_lengths(cited) for n in range(1, length + 1)}
     missing = numbers_in(text) - numbers_in(cited) - counts
     if missing:
         return f"number or date not in the cited passage: {', '.join(sorted(missing))}"
@@ -127,7 +129,7 @@ def figures_problem(text: str, cited: str) -> str | None:
         low = acronym.lower()
         if re.search(rf"\b{low}\b", folded) or low in cited_forms:
             continue
-        if low in expansions and expansions[low] and expansions[low] <= _stems(cited):
+        if low in expansions and expansions[low] and expansions[low] <= cited_forms:
             continue
         return f"name not in the cited passage: {acronym}"
     passage_counts = _counted(cited)
@@ -256,6 +258,11 @@ def polarity_problem(text: str, unit: str, cited: str) -> str | None:
     negated, unit_negated = negations(text), negations(unit)
     if unit_negated and not negated:
         return "negation differs: the cited passage negates what the sentence asserts"
+    if negated:  # the sentence negates a word that a sentence of the passage asserts
+        plain = [p for p in split_sentences(unit.replace("\n", " ")) if not negations(p)]
+        asserted = set().union(*map(_stems, plain)) - negated_keys(cited) if plain else set()
+        if contradicted := (negated_keys(text) - negated_keys(cited)) & asserted:
+            return f"negation differs: the cited passage asserts {sorted(contradicted)[0]}"
     if unit_negated > negated:  # a negation of the unit dropped on a word the sentence keeps
         folded = normalize_for_match(unit)
         dropped = {
@@ -276,13 +283,34 @@ def polarity_problem(text: str, unit: str, cited: str) -> str | None:
             continue
         if against := next((k for k in sorted(cited_keys) if opposed(word.key, k)), None):
             return f"opposite of the cited passage: {word.text} / {against}"
+    sentence_words = set(re.findall(r"[a-z]+", normalize_for_match(text)))
+    unit_words = set(re.findall(r"[a-z]+", normalize_for_match(unit)))
+    for a, b in _FUNCTION_ANTONYMS:
+        for x, y in ((a, b), (b, a)):
+            if x in sentence_words and x not in unit_words and y in unit_words:
+                return f"opposite of the cited passage: {x} / {y}"
+    sentence = normalize_for_match(text)
+    if _OPTIONAL.search(sentence) and _MUST.search(normalize_for_match(unit)):
+        return "opposite of the cited passage: optional / required"
     return None
+
+
+# opposed function words (stop words, so not content words)
+_FUNCTION_ANTONYMS = (("avant", "apres"), ("plus", "moins"), ("avec", "sans"), ("pour", "contre"))
+_OPTIONAL = re.compile(r"\b(?:facultati\w*|optionnel\w*|dispens\w*|exempt\w*|libre choix)\b")
 
 
 _LABELLED = re.compile(r"^(?:[A-ZÀ-Ý][\w'’-]*\s+){1,3}(?:[A-Z]|\d{1,2}(?:\.\d{1,2})*)\b")
 
 
 _AUXILIARY = r"(?:etre|ete|est|sont|soit|soient|a|ont)"
+
+
+def _crosses(said: set[str], other: set[str], same: set[str]) -> bool:
+    """A verb of the sentence in one tense that the passage has only in the other."""
+    return any(
+        any(derived(k, o) for o in other) and not any(derived(k, x) for x in same) for k in said
+    )
 
 
 def _verbal(word: Word) -> bool:
@@ -326,15 +354,15 @@ def item_swap_problem(text: str, cited: str) -> str | None:
     if len(items) < 2:
         return None
     by_sentence = rest == "sentences"
-    shared = set() if by_sentence else _stems(rest)
-    item_keys = [_stems(item) for item in items]
+    shared = set() if by_sentence else forms_of(rest)
+    item_keys = [forms_of(item) for item in items]
     proper = [
         keys - shared - set().union(*(other for j, other in enumerate(item_keys) if j != i))
         for i, keys in enumerate(item_keys)
     ]
     said = _stems(text)
     for segment in _SEGMENT.split(normalize_for_match(text)):
-        keys = _stems(segment or "")
+        keys = forms_of(segment or "")
         if by_sentence:  # an actor of one sentence doing what another sentence says,
             # in place of that sentence's own actor (absent from the new sentence)
             actors = {i for i, own in enumerate(proper) if keys & own & ROLES}
@@ -352,7 +380,7 @@ AGENTS = ACTORS | frozenset(
     _stems(
         "commission comite referent infirmier infirmiere medecin agence equipe delegue dpo "
         "pharmacien professionnel soignant fabricant editeur prestataire responsable "
-        "coordinateur dermatologue radiologue chirurgien directeur direction etablissement "
+        "coordinateur dermatologue radiologue chirurgien etablissement "
         "outil systeme logiciel algorithme"
     )
 )
@@ -376,6 +404,8 @@ def role_order_problem(text: str, unit: str) -> str | None:
     the passage says « l'outil propose… »). Passive turns (« … par ») change the order
     freely: they are left alone."""
     sentence, passage = normalize_for_match(text), normalize_for_match(unit)
+    if (swap := _agent_swap(sentence, passage)) is not None:
+        return swap
     if _PASSIVE.search(sentence) or _PASSIVE.search(passage):
         return None
     unit_clauses = [c for c in _CLAUSE_SPLIT.split(passage) if c and c.strip()]
@@ -399,15 +429,60 @@ def role_order_problem(text: str, unit: str) -> str | None:
     return None
 
 
+_BY_AGENT = re.compile(r"\bpar (?:le |la |les |l'|un |une |des )?([a-z]+)")
+
+
+def _agent_swap(sentence: str, passage: str) -> str | None:
+    """« les discordances sont analysées par le fabricant » where the passage says
+    « l'analyse des discordances par le référent »: another agent after « par »."""
+    unit_clauses = [c for c in _CLAUSE_SPLIT.split(passage) if c and c.strip()]
+    everyone = set(_agents(passage))
+    for clause in _CLAUSE_SPLIT.split(sentence):
+        found = _BY_AGENT.search(clause or "")
+        words = content_words(found.group(1)) if found else []
+        if not words or words[0].key not in everyone:
+            continue
+        deeds = _stems(clause[: found.start()]) - AGENTS
+        best = max(unit_clauses, key=lambda c: len(deeds & _stems(c)), default="")
+        theirs = _BY_AGENT.search(best)
+        other = content_words(theirs.group(1)) if theirs else []
+        if len(deeds & _stems(best)) >= 2 and other and other[0].key in AGENTS:
+            if other[0].key != words[0].key:
+                return "gives the action to another actor of the cited passage"
+    return None
+
+
 def _subject(clause: str) -> str | None:
     """The actor opening a clause (« l'infirmier propose… » → infirmier), if any."""
     words = content_words(clause)
     return words[0].key if words and words[0].key in AGENTS else None
 
 
+_PAST_VERB = re.compile(
+    r"\b(?:a|ont|avait|avaient|s'est|se sont) (?:ete |deja |bien )?"
+    r"(?!\w+(?:er|ir|re)\b)([a-z]+(?:e|i|u|is|it|es|ees|ee))\b"
+)
+_FUTURE_VERB = re.compile(
+    r"\b(?:sera|seront|va etre|vont etre|devra etre|devront etre|pourra etre|pourront etre)"
+    r" ([a-z]+)|\b([a-z]{3,}(?:era|eront|ira|iront))\b|\b(?:prevoit|prevoient|prevu\w*|"
+    r"envisage\w*|attendu\w*|visant a|vise a|en vue d\w*) (?:le |la |les |l'|de |d'|un |une )?"
+    r"([a-z]+)"
+)
+
+
+def _verb_keys(pattern: re.Pattern[str], folded: str) -> set[str]:
+    words = " ".join(g for m in pattern.finditer(folded) for g in m.groups() if g)
+    return {w.key for w in content_words(words)}
+
+
 def status_problem(text: str, unit: str) -> str | None:
-    """A work in progress (« en cours », « sera publié ») said to be done, or the reverse."""
+    """A work in progress (« en cours », « sera publié ») said to be done, or the reverse:
+    for the same verb (« sera révisé » / « a été révisé »), or for the passage as a whole."""
     sentence, passage = normalize_for_match(text), normalize_for_match(unit)
+    said_done, said_planned = _verb_keys(_PAST_VERB, sentence), _verb_keys(_FUTURE_VERB, sentence)
+    done, planned = _verb_keys(_PAST_VERB, passage), _verb_keys(_FUTURE_VERB, passage)
+    if _crosses(said_done, planned, done) or _crosses(said_planned, done, planned):
+        return "changes the tense of what the cited passage says (done / planned)"
     planned, done = _IN_PROGRESS.search(passage), _DONE.search(passage)
     said_planned, said_done = _IN_PROGRESS.search(sentence), _DONE.search(sentence)
     if planned and not done and said_done and not said_planned:

@@ -249,15 +249,18 @@ class GroundingChecker:
         words = content_words(text)
         units = passage_units(cited) or [cited]
         coverages = [coverage(words, u) for u in units]
-        best = max(range(len(units)), key=lambda i: (coverages[i], -len(units[i])))
+        sims = None
+        if self.embedder is not None:
+            sims = self._passage_vectors(units) @ self.embedder.embed_query(text)
+        # best coverage; among units as good, the closest in meaning (or the shortest)
+        top = max(coverages)
+        near = [i for i in range(len(units)) if coverages[i] >= top - 1e-9]
+        best = max(near, key=lambda i: (sims[i], 0) if sims is not None else (0, -len(units[i])))
         match = units[best]
         # the whole passage counts for coverage (a summary) but the checks of polarity,
         # figures and status look at the best part of it
         cover = max(coverages[best], coverage(words, cited))
-        similarity = None
-        if self.embedder is not None:
-            sims = self._passage_vectors(units) @ self.embedder.embed_query(text)
-            similarity = float(sims.max())
+        similarity = None if sims is None else float(sims.max())
 
         def verdict(supported: bool, reason: str) -> Verdict:
             return Verdict(text, markers, supported, reason, cover, similarity, match)

@@ -91,6 +91,10 @@ SYNONYM_GROUPS: tuple[tuple[str, ...], ...] = (
     ("delai", "duree"),
     ("appliquer", "applicable", "vigueur"),
     ("annuel", "annuellement", "an"),
+    ("mensuel", "mensuellement", "mois"),
+    ("trimestriel", "trimestre"),
+    ("hebdomadaire", "semaine"),
+    ("quotidien", "quotidiennement", "jour"),
 )
 # pairs of words whose meanings are opposed: one in the sentence, the other in the passage
 ANTONYM_PAIRS: tuple[tuple[str, str], ...] = (
@@ -177,6 +181,11 @@ ANTONYM_PAIRS: tuple[tuple[str, str], ...] = (
     ("humain", "automatise"),
     ("avec", "sans"),
     ("amont", "apres"),
+    ("dispenser", "imposer"),
+    ("dispenser", "exiger"),
+    ("exempter", "imposer"),
+    ("autorise", "proscrit"),
+    ("centralise", "reparti"),
 )
 # acronyms of the field and what they stand for (acronyms defined in a text are added)
 ACRONYMS: dict[str, str] = {
@@ -203,6 +212,8 @@ ACRONYMS: dict[str, str] = {
 _DERIVATION_SUFFIXES = (
     "ion",
     "ation",
+    "aison",
+    "ison",
     "ement",
     "ment",
     "age",
@@ -301,6 +312,9 @@ LIGHT_VERBS = frozenset(
 )
 
 
+_LIGHT_STEMS = frozenset(stem(v) for v in LIGHT_VERBS)
+
+
 @lru_cache(maxsize=20_000)
 def _word(surface: str) -> Word:
     """The forms of one folded word (hyphenated words also joined: « tele-expertise »)."""
@@ -319,7 +333,7 @@ def content_words(text: str) -> list[Word]:
     for surface in _folded_words(text):
         if surface in STOP_WORDS or (len(surface) < 2 and not surface.isdigit()):
             continue
-        if lemma(surface) in LIGHT_VERBS:
+        if lemma(surface) in LIGHT_VERBS or stem(lemma(surface)) in _LIGHT_STEMS:
             continue
         words.append(_word(surface))
     return words
@@ -398,8 +412,12 @@ _NEGATORS = re.compile(
     r"guere|nullement|point)\b|\b(?P<free>sans|aucun|aucune|non|jamais|ni|not|never|no|without)\b"
 )
 _SCOPE_WORDS = 2
+_SCOPE_ADVERBS = frozenset(
+    "toujours encore forcement necessairement systematiquement vraiment pleinement totalement "
+    "entierement seulement uniquement directement immediatement".split()
+)
 _SCOPE_END = re.compile(
-    r"[.;:,!?]|\b(?:mais|et|ou|car|donc|lorsque|quand|si|par|pour|selon|dans|avec|aupres|"
+    r"[.;:,!?]|\b(?:mais|et|ou|car|donc|lorsque|quand|si|par|selon|dans|avec|aupres|"
     r"chez|lors|afin|sur|qui|que|dont|peut|peuvent|doit|doivent|est|sont|sera|seront|etait|"
     r"etaient|a|ont|fait|font|permet|permettent)\b"
 )
@@ -417,9 +435,11 @@ def negated_keys(text: str) -> set[str]:
         after = folded[match.end() :]
         if end := _SCOPE_END.search(after):
             after = after[: end.start()]
-        # « non conformes », « aucun délai »: the next word only
-        width = 1 if match.group("free") in ("non", "aucun", "aucune") else _SCOPE_WORDS
-        negated |= {w.key for w in content_words(after)[:width]}
+        # the negated word: the first after « ne … pas », « non », « aucun » (adverbs such
+        # as « toujours » skipped), the first two after « sans » (« sans finalité médicale »)
+        width = _SCOPE_WORDS if match.group("free") == "sans" else 1
+        words = [w for w in content_words(after) if w.text not in _SCOPE_ADVERBS]
+        negated |= {w.key for w in words[:width]}
     return negated
 
 
