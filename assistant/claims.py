@@ -446,9 +446,9 @@ def _agent_swap(sentence: str, passage: str) -> str | None:
         best = max(unit_clauses, key=lambda c: len(deeds & _stems(c)), default="")
         theirs = _BY_AGENT.search(best)
         other = content_words(theirs.group(1)) if theirs else []
-        if len(deeds & _stems(best)) >= 2 and other and other[0].key in AGENTS:
-            if other[0].key != words[0].key:
-                return "gives the action to another actor of the cited passage"
+        same_deed = len(deeds & _stems(best)) >= 2
+        if same_deed and other and other[0].key in AGENTS and other[0].key != words[0].key:
+            return "gives the action to another actor of the cited passage"
     return None
 
 
