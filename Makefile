@@ -37,12 +37,17 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest
 
-# the evaluation as a regression gate (eval/thresholds.toml): bundled corpus, then the
-# fictitious PDF corpus; reports in artifacts/eval/
+# the evaluation as a regression gate (eval/thresholds.toml): the bundled corpus with its gold
+# sets and the labelled support pairs, the fictitious PDF corpus, the fictitious HAS-style
+# corpus (each folder's questions*.jsonl); reports in artifacts/eval/
+BUNDLED_SETS = questions questions_heldout answerability_dev answerability_heldout \
+	answerability_heldout2
+PAIR_SETS = grounding_pairs support_pairs_dev support_pairs_heldout support_pairs_heldout2
 eval: install
-	$(BIN)/has-assistant eval --corpus corpus --questions eval/questions.jsonl \
-		--questions eval/questions_heldout.jsonl --baseline --report artifacts/eval/bundled
+	$(BIN)/has-assistant eval --corpus corpus $(foreach s,$(BUNDLED_SETS),--questions eval/$(s).jsonl) \
+		$(foreach s,$(PAIR_SETS),--pairs eval/$(s).jsonl) --baseline --report artifacts/eval/bundled
 	$(BIN)/has-assistant eval --corpus tests/eval_corpus --baseline --report artifacts/eval/fictif
+	$(BIN)/has-assistant eval --corpus tests/eval_corpus_style --baseline --report artifacts/eval/style
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
