@@ -18,6 +18,7 @@ from conftest import has_assistant
 
 EVAL_CORPUS = Path("tests/eval_corpus")
 FICTIF_SET = EVAL_CORPUS / "questions_fictif.jsonl"
+PAIRS = Path("eval/support_pairs_heldout2.jsonl")
 
 
 def test_fictitious_corpus_pdfs_are_the_ones_build_pdfs_writes(tmp_path: Path):
@@ -76,6 +77,8 @@ def fictif_run(tmp_path_factory: pytest.TempPathFactory):
         str(out / "report"),
         "--export-ragas",
         str(out / "ragas.jsonl"),
+        "--pairs",
+        str(PAIRS),
     )
     return out, result
 
@@ -107,6 +110,16 @@ def test_eval_writes_results_reports_and_passes_the_shipped_gate(fictif_run):
     md = (out / "report" / "report.md").read_text("utf-8")
     page = (out / "report" / "report.html").read_text("utf-8")
     for text in ("PASSED", "baseline", "Per kind of question", "Definitions", "ALCE"):
+        assert text in md and text in page
+    # the support check on labelled pairs: per kind of change, its wrong verdicts listed
+    support = results["support"]["support_pairs_heldout2"]
+    assert support["aggregates"]["n.pairs"] == len(PAIRS.read_text("utf-8").splitlines())
+    kinds = set(support["by_kind"])
+    assert {"antonym", "role_swap", "tense", "paraphrase/list_summary"} <= kinds
+    assert len(support["wrong"]) == round(
+        (1 - support["aggregates"]["support.accuracy"]) * support["aggregates"]["n.pairs"]
+    )
+    for text in ("Support check", "support.errors_caught", "role_swap"):
         assert text in md and text in page
     assert page.count("<svg") == 4
     plots = sorted(p.name for p in (out / "report" / "plots").iterdir())

@@ -155,3 +155,55 @@ def test_pdf_wrapped_lines_are_joined_into_paragraphs(tmp_path: Path):
         ("paragraph", long),
         ("list_item", "un item fictif"),
     ]
+
+
+# text as PDF extraction gives it (FICTITIOUS, written for the test): « • » bullets, glued
+# or alone on their line, items that wrap, label/description blocks
+HAS_STYLE = """Guide fictif de test
+Document fictif : ce texte n'est pas une publication de la HAS.
+Critères de choix
+Le comité fictif recommande de vérifier les points suivants :
+• Vérifier le marquage CE de l'outil ;
+•Évaluer l'interopérabilité avec le dossier
+patient informatisé ;
+•
+Former les utilisateurs.
+Le comité distingue quatre niveaux A, B, C et D.
+Niveau A
+Usage expérimental, limité à un service pilote.
+Étape 1 – Cadrage
+Le groupe projet décrit le besoin.
+"""
+
+
+@pytest.mark.parametrize("join_wrapped", [False, True])
+def test_bullets_wrapped_items_and_label_blocks(join_wrapped):
+    from assistant.loaders import _lines_to_blocks
+
+    blocks = [(b.kind, b.text) for b in _lines_to_blocks(HAS_STYLE.splitlines(), 1, join_wrapped)]
+    items = [text for kind, text in blocks if kind == "list_item"]
+    assert items == [
+        "Vérifier le marquage CE de l'outil ;",
+        "Évaluer l'interopérabilité avec le dossier patient informatisé ;",
+        "Former les utilisateurs.",
+    ]
+    assert ("paragraph", "Niveau A : Usage expérimental, limité à un service pilote.") in blocks
+    assert ("paragraph", "Étape 1 – Cadrage : Le groupe projet décrit le besoin.") in blocks
+    assert ("heading", "Critères de choix") in blocks  # a real heading stays a heading
+
+
+def test_a_bullet_list_is_quoted_whole_with_its_lead_in(tmp_path: Path):
+    """Loaded from a .txt file, chunked, grouped for quoting: the lead-in and its « • »
+    items form one quotable unit."""
+    from assistant.answer import ExtractiveAnswerer
+    from assistant.chunking import chunk_document, regex_token_counter
+    from assistant.index import line_sentences
+
+    path = tmp_path / "fictif.txt"
+    path.write_text(HAS_STYLE, "utf-8")
+    chunks = chunk_document(load_file(path), regex_token_counter)
+    chunk = next(c for c in chunks if "points suivants" in c.text)
+    sentences = [s for line in chunk.text.split("\n") for s in line_sentences(line)]
+    groups = ExtractiveAnswerer._groups(chunk.text, sentences)
+    whole = [g for g in groups if len(g) == 4]
+    assert whole and sentences[whole[0][0]].endswith("suivants :")

@@ -243,3 +243,85 @@ def test_compare_matches_the_same_questions_and_says_what_it_could_not_compare()
         "same id, another question (not compared): q1",
         "no question in common with the previous run: nothing was compared",
     ]
+
+
+def _corpus_text(folder: Path) -> str:
+    """Every document of a corpus folder, as loaded (PDF pages included), normalised."""
+    from assistant.loaders import load_file
+    from assistant.text import normalize_for_match
+
+    texts = [load_file(p).text for p in sorted((folder / "documents").iterdir())]
+    return normalize_for_match("\n".join(texts))
+
+
+@pytest.mark.parametrize(
+    ("gold", "corpus"),
+    [
+        ("eval/answerability_dev.jsonl", "corpus"),
+        ("eval/answerability_heldout.jsonl", "corpus"),
+        ("eval/answerability_heldout2.jsonl", "corpus"),
+        ("tests/eval_corpus/questions_answerability_dev.jsonl", "tests/eval_corpus"),
+        ("tests/eval_corpus/questions_answerability_heldout.jsonl", "tests/eval_corpus"),
+        ("tests/eval_corpus/questions_heldout2.jsonl", "tests/eval_corpus"),
+        ("tests/eval_corpus_style/questions_style_dev.jsonl", "tests/eval_corpus_style"),
+        ("tests/eval_corpus_style/questions_style_heldout.jsonl", "tests/eval_corpus_style"),
+        ("tests/eval_corpus_style/questions_heldout2.jsonl", "tests/eval_corpus_style"),
+    ],
+)
+def test_answerability_gold_sets_are_valid_and_quote_their_corpus(gold, corpus):
+    """Evidence verbatim in the corpus (whatever the chunking), near-miss variants named,
+    English questions marked: the figures per variant and language rest on these fields."""
+    from assistant.text import normalize_for_match
+
+    questions = load_gold(Path(gold))
+    text = _corpus_text(Path(corpus))
+    for q in questions:
+        assert q.answerable == bool(q.evidence), q.id
+        for evidence in q.evidence:
+            assert " ".join(normalize_for_match(evidence).split()) in " ".join(text.split()), (
+                q.id,
+                evidence,
+            )
+        if q.kind == "unanswerable":
+            assert q.variant and (q.variant.startswith("near_miss") or q.variant == "topic_absent")
+        assert q.lang in ("fr", "en"), q.id
+    assert any(q.lang == "en" for q in questions)
+    assert any((q.variant or "").startswith("near_miss") for q in questions)
+
+
+def test_support_pairs_are_read_and_a_malformed_pair_is_named(tmp_path: Path):
+    from assistant.evaluation import load_pairs
+
+    pairs = load_pairs(Path("eval/support_pairs_heldout2.jsonl"))
+    assert len(pairs) >= 150
+    assert {p.kind for p in pairs if not p.supported} >= {
+        "number",
+        "date",
+        "actor",
+        "role_swap",
+        "negation",
+        "antonym",
+        "invented",
+        "overgeneralisation",
+        "tense",
+    }
+    bad = tmp_path / "pairs.jsonl"
+    bad.write_text('{"id": "x", "sentence": "s"}\n', "utf-8")
+    with pytest.raises(ConfigError, match=r"pairs\.jsonl:1"):
+        load_pairs(bad)
+
+
+def test_per_variant_rows_count_a_refused_answerable_question_as_wrong():
+    from assistant.harness import by_variant
+
+    rows = [
+        {"kind": "unanswerable", "variant": "near_miss_count", "lang": "fr",
+         "refused": True, "refusal_ok": True},
+        {"kind": "unanswerable", "variant": "near_miss_count", "lang": "en",
+         "refused": False, "refusal_ok": False},
+        {"kind": "factual", "variant": "number", "lang": "en",
+         "refused": False, "refusal_ok": True, "must_mention": 0.5},
+    ]  # fmt: skip
+    table = by_variant(rows)
+    assert table["unanswerable/near_miss_count"] == {"n": 2, "handled_right": 0.5}
+    assert table["language/en"] == {"n": 2, "handled_right": 0.0}  # half the facts is wrong
