@@ -25,7 +25,7 @@ from .embeddings import Embedder
 from .grounding import AnswerSentence, GroundingReport
 from .index import OpenIndex, chunk_sentences, line_sentences
 from .policy import RefusalReason
-from .retrieval import Hit
+from .retrieval import Hit, lexical_query
 from .text import normalize_for_match, normalize_space, numbers_in
 
 # the line that opens an extractive answer (a frame, not a claim: it cites nothing), by
@@ -194,8 +194,8 @@ def unit_score(dense: float, lexical: float, rank: int, language: str) -> float:
     share of the question's French stems it contains — ignored for an English question,
     whose words cannot match the French text — plus a small bonus for the passage's rank."""
     dense_part = min(max((dense - 0.80) / 0.12, 0.0), 1.0)
-    if language == "en":
-        return dense_part + 0.03 / rank
+    if language == "en":  # lexical: the French glosses of its words, when they help
+        return max(dense_part, 0.5 * dense_part + 0.5 * lexical) + 0.03 / rank
     return 0.5 * dense_part + 0.5 * lexical + 0.03 / rank
 
 
@@ -286,7 +286,7 @@ class ExtractiveAnswerer:
     def units(self, question: str, hits: Sequence[Hit], language: str = "fr") -> list[Unit]:
         """Every quotable unit of the hits, scored against ``question``."""
         q_vector = self.embedder.embed_query(question)
-        q_stems = set(tokenize(question))
+        q_stems = set(tokenize(lexical_query(question) if language == "en" else question))
         units: list[Unit] = []
         for hit in hits:
             sentences = chunk_sentences(hit.chunk) or [hit.chunk.text]

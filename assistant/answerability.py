@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .lexicon import STOP_WORDS, Word, content_words, forms_of, lemma, matches
+from .lexicon import EN_FR, STOP_WORDS, Word, content_words, forms_of, lemma, matches
 from .text import (
     normalize_for_match,
     numbers_in,
@@ -419,7 +419,11 @@ def focus_coverage(sentence: str, exp: Expectation) -> float:
         cognates = [w for w in exp.focus if len(w.text) >= 5 and w.text not in STOP_WORDS]
         if not cognates:
             return 1.0
-        found = sum(w.text[:5] in prefixes for w in cognates) / len(cognates)
+        forms = forms_of(sentence)
+        found = sum(
+            w.text[:5] in prefixes or bool(forms_of(EN_FR.get(w.text, "")) & forms)
+            for w in cognates
+        ) / len(cognates)
         return min(1.0, found / MIN_FOCUS_EN * MIN_FOCUS)  # cognates are only partial
     words = content_words(sentence)
     forms, keys = forms_of(sentence), {w.key for w in words}

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from .chunking import Chunk
 from .index import OpenIndex
+from .lexicon import french_glosses
+from .text import detect_language
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,14 @@ class Hit:
 
 
 Ranking = list[tuple[str, float]]
+
+
+def lexical_query(query: str) -> str:
+    """What BM25 searches: the question, plus the French words of an English question's
+    words (BM25 over French text finds nothing in English words)."""
+    if detect_language(query) != "en":
+        return query
+    return f"{query} {french_glosses(query)}"
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Ranking], k0: int = 60) -> Ranking:
@@ -108,7 +118,8 @@ class HybridRetriever(Retriever):
 
     def _both(self, query: str, n: int, doc_type: str | None) -> tuple[Ranking, Ranking]:
         depth = max(n, self.candidates)
-        return self.index.lexical(query, depth, doc_type), self.index.dense(query, depth, doc_type)
+        words = lexical_query(query)
+        return self.index.lexical(words, depth, doc_type), self.index.dense(query, depth, doc_type)
 
     def ranked(self, query: str, n: int, doc_type: str | None = None) -> Ranking:
         return reciprocal_rank_fusion(self._both(query, n, doc_type), self.rrf_k)
