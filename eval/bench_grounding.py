@@ -86,9 +86,7 @@ def main() -> None:
             times = []
             for pair in pairs:
                 started = time.perf_counter()
-                checker.check_sentence(
-                    AnswerSentence(pair["sentence"], (1,)), {1: pair["passage"]}
-                )
+                checker.check_sentence(AnswerSentence(pair["sentence"], (1,)), {1: pair["passage"]})
                 times.append((time.perf_counter() - started) * 1000)
             medians.append(statistics.median(times))
             p95 = statistics.quantiles(times, n=20)[18]
