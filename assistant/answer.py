@@ -253,6 +253,7 @@ def question_parts(question: str) -> list[str]:
         start = match.end()
     parts.append(source[start:])
     parts = [p.strip(" ,?") for p in parts if len(tokenize(p)) >= 1]
+    parts = list({normalize_for_match(p): p for p in parts}.values())  # once each
     return parts if len(parts) > 1 else [question]
 
 

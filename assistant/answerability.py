@@ -93,7 +93,7 @@ _TYPES: tuple[tuple[AnswerType, re.Pattern[str]], ...] = tuple(
 )
 # « le niveau C », « la catégorie D2 », « l'étape 4 », « le critère 2.5 », « level D »
 _MEMBER = re.compile(
-    r"\b(?P<noun>[a-z][a-z'-]{2,})\s+(?P<id>[a-z]\d?|\d{1,2}(?:\.\d{1,2})?|[ivx]{1,4})\b"
+    r"\b(?P<noun>[a-z][a-z']{2,20})\s+(?P<id>[a-z]\d?|\d{1,2}(?:\.\d{1,2})?|[ivx]{1,4})\b"
     r"(?![.]\d)(?!\s*(?:,|et|ou|a|-|and|or)\s*(?:[a-z]\d?|\d{1,2}(?:\.\d{1,2})?)\b(?![a-z']))"
 )
 _MEMBER_NOUNS = frozenset(
@@ -134,9 +134,20 @@ _EN_STOP = frozenset(
 # a subordinate clause (« lorsqu'un outil est utilisé ») frames the question, it is not
 # what the answering sentence must speak of
 _SUBORDINATE = re.compile(
-    r"(?<!de )(?<!depuis )(?<!jusqu'a )\b(?:lorsqu|lorsque|quand|si|s'il|when|if|once|"
-    r"dans le cas)\b.*$"
+    r"(?<!de )(?<!depuis )(?<!jusqu'a )(?<!since )(?<!until )(?<!by )\b(?:lorsqu|lorsque|quand|"
+    r"si|s'il|when|if|once|dans le cas)\b"
 )
+
+
+def _main_clause(folded: str) -> str:
+    """The question without a subordinate clause after its start (« … quand il utilise ces
+    outils ? »); an opening « quand » / « when » is the question itself."""
+    for match in _SUBORDINATE.finditer(folded):
+        if match.start() > 0:
+            return folded[: match.start()]
+    return folded
+
+
 # « Quand un examen est lu à distance, l'alerte suit-elle ? »: a frame, then the question
 _LEADING_CLAUSE = re.compile(r"^(?:quand|lorsque|lorsqu|si|when|if|once)\b[^,?]*,\s*")
 # words that ask for the type, not for the topic
@@ -196,7 +207,7 @@ class Expectation:
 def expectation(question: str, language: str = "fr") -> Expectation:
     """The expected answer type and the focus of ``question`` (one part of it)."""
     folded = _LEADING_CLAUSE.sub("", normalize_for_match(question).replace("’", "'"))
-    main = folded[:6] + _SUBORDINATE.sub("", folded[6:])  # « …quand il utilise… » dropped
+    main = _main_clause(folded)  # « …quand il utilise… » dropped
     kind: AnswerType = "any"
     for candidate, pattern in _TYPES:
         if pattern.search(main):

@@ -23,7 +23,7 @@ from .errors import AssistantError
 from .grounding import AnswerSentence, GroundingChecker, GroundingReport, Verdict, parse_answer
 from .llm import Prompts, format_passages
 from .retrieval import Hit
-from .text import normalize_for_match
+from .text import normalize_for_match, numbers_in
 
 NO_ANSWER = "NON_DOCUMENTÉ"
 TokenSink = Callable[[str], None]
@@ -61,9 +61,9 @@ class CheckedGeneration:
 
 # a sentence saying the passages do not give something: not a claim to verify, a notice
 NOT_IN_PASSAGES = re.compile(
-    r"\b(?:ne (?:le |la |les )?(?:precisent|mentionnent|indiquent|donnent|contiennent|"
-    r"evoquent|detaillent|permettent|abordent|citent|fournissent)\w* pas|ne sont pas "
-    r"(?:precises|mentionnes|indiques|documentes)|aucune? (?:information|mention|precision|"
+    r"\b(?:n(?:e |')(?:le |la |les |l')?(?:precise|mentionne|indique|donne|contien|evoque|"
+    r"detaille|permet|aborde|cite|fourni)\w* pas|n(?:e |')(?:est|sont) pas "
+    r"(?:precise|mentionne|indique|documente)\w*|aucune? (?:information|mention|precision|"
     r"donnee|element)|pas d'information|non documente|non precise|"
     r"(?:do|does) not (?:specify|mention|contain|say|state|give|provide|include|answer)|"
     r"no information|not (?:specified|mentioned|documented|stated))\b"
@@ -71,8 +71,11 @@ NOT_IN_PASSAGES = re.compile(
 
 
 def absence_statement(sentence: AnswerSentence) -> bool:
-    """« Les passages ne précisent pas le coût. » without a citation: says what is missing."""
-    return not sentence.markers and bool(NOT_IN_PASSAGES.search(normalize_for_match(sentence.text)))
+    """« Les passages ne précisent pas le coût. » without a citation: says what is missing.
+    A sentence that also gives a figure (« aucune information sur le coût, estimé à
+    3 000 € ») makes a claim: it is verified like any other."""
+    folded = normalize_for_match(sentence.text)
+    return not sentence.markers and bool(NOT_IN_PASSAGES.search(folded)) and not numbers_in(folded)
 
 
 class LLMAnswerer:

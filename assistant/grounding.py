@@ -260,7 +260,7 @@ class GroundingChecker:
         # the whole passage counts for coverage (a summary) but the checks of polarity,
         # figures and status look at the best part of it
         cover = max(coverages[best], coverage(words, cited))
-        similarity = None if sims is None else float(sims.max())
+        similarity = None if sims is None else float(sims[best])
 
         def verdict(supported: bool, reason: str) -> Verdict:
             return Verdict(text, markers, supported, reason, cover, similarity, match)

@@ -273,8 +273,9 @@ def stem(word: str) -> str:
 def _synonym_index() -> dict[str, str]:
     index: dict[str, str] = {}
     for group in SYNONYM_GROUPS:
-        for word in group:
-            index.setdefault(stem(word), f"syn:{group[0]}")
+        for word in group:  # by the word's stem and by its lemma's stem (a Word's key)
+            for key in (stem(word), stem(lemma(word))):
+                index.setdefault(key, f"syn:{group[0]}")
     return index
 
 
@@ -282,8 +283,11 @@ def _synonym_index() -> dict[str, str]:
 def _antonym_index() -> dict[str, frozenset[str]]:
     index: dict[str, set[str]] = {}
     for a, b in ANTONYM_PAIRS:
-        index.setdefault(stem(a), set()).add(stem(b))
-        index.setdefault(stem(b), set()).add(stem(a))
+        keys_a, keys_b = {stem(a), stem(lemma(a))}, {stem(b), stem(lemma(b))}
+        for x in keys_a:
+            index.setdefault(x, set()).update(keys_b)
+        for y in keys_b:
+            index.setdefault(y, set()).update(keys_a)
     return {k: frozenset(v) for k, v in index.items()}
 
 
@@ -320,7 +324,7 @@ def _word(surface: str) -> Word:
     """The forms of one folded word (hyphenated words also joined: « tele-expertise »)."""
     joined = surface.replace("-", "")
     key = stem(lemma(joined))
-    forms = {key, stem(joined), stem(surface.replace("-", ""))}
+    forms = {key, stem(joined)}
     if (group := _synonym_index().get(key)) or (group := _synonym_index().get(stem(joined))):
         forms.add(group)
     return Word(surface, key, frozenset(forms))
@@ -342,9 +346,10 @@ def content_words(text: str) -> list[Word]:
 def defined_acronyms(text: str) -> dict[str, str]:
     """Acronyms a text defines: « systèmes d'intelligence artificielle (SIA) » → sia."""
     found: dict[str, str] = {}
-    for match in re.finditer(r"((?:[\w'’-]+\s+){1,8})\(([A-Z][A-Za-z]{1,9})\)", text):
-        acronym = match.group(2)
-        words = [w for w in _folded_words(match.group(1)) if w not in STOP_WORDS]
+    for match in re.finditer(r"\(([A-Z][A-Za-z]{1,9})\)", text):
+        acronym = match.group(1)
+        before = text[max(0, match.start() - 120) : match.start()]
+        words = [w for w in _folded_words(before) if w not in STOP_WORDS][-8:]
         initials = [w for w in words if w[0] in acronym.lower()]
         if len(initials) >= max(1, len(acronym) - 1):
             found[acronym.lower()] = " ".join(words[-len(acronym) - 1 :])
@@ -432,7 +437,7 @@ def negated_keys(text: str) -> set[str]:
     for match in _NEGATORS.finditer(folded):
         if match.group("verb"):
             negated |= {w.key for w in content_words(match.group("verb"))}
-        after = folded[match.end() :]
+        after = folded[match.end() : match.end() + 120]
         if end := _SCOPE_END.search(after):
             after = after[: end.start()]
         # the negated word: the first after « ne … pas », « non », « aucun » (adverbs such

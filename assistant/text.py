@@ -263,7 +263,7 @@ def with_number_words_as_digits(text: str) -> str:
 
 
 _NEGATION = re.compile(
-    r"\b(?:ne|n')\b[^.;]*?\b(?:pas|plus|jamais|aucun|aucune|rien|guere|nullement|ni)\b"
+    r"\b(?:ne|n')\b[^.;]{0,80}?\b(?:pas|plus|jamais|aucun|aucune|rien|guere|nullement|ni)\b"
     r"|\b(?:aucun|aucune|jamais|nullement|not|never|no|none|cannot)\b|n't\b"
     # negative polarity without « ne »: « sans », « faute de », « mais pas », « non conformes »,
     # « interdit », « exclus », « dépourvu », « absence de »
