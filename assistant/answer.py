@@ -26,7 +26,7 @@ from .grounding import AnswerSentence, GroundingReport
 from .index import OpenIndex, chunk_sentences, line_sentences
 from .policy import RefusalReason
 from .retrieval import Hit, lexical_query
-from .text import normalize_for_match, normalize_space, numbers_in
+from .text import ANAPHOR, normalize_for_match, normalize_space, numbers_in
 
 # the line that opens an extractive answer (a frame, not a claim: it cites nothing), by
 # language and by whether every quote comes from a HAS publication (not from a user's file)
@@ -214,10 +214,6 @@ _FOCUS = [
     re.compile(r"^qui\s+(?:est|sont|etait)\s+(?:les\s+|le\s+|la\s+|l')([a-z]+)"),
     re.compile(r"^(?:quel|quelle|quels|quelles)\s+([a-z]+)"),
 ]
-_ANAPHOR = re.compile(
-    r"^(?:Ce|Cet|Cette|Ces|Ceci|Cela|Il|Elle|Ils|Elles|Celui-ci|Celle-ci|"
-    r"Ceux-ci|Leur|Leurs|Son|Sa|Ses)\b"
-)
 # nouns so general that their absence from the corpus says nothing
 _GENERIC_FOCUS = frozenset(
     tokenize(
@@ -239,6 +235,11 @@ _REFERS_BACK = re.compile(
     r"\b(?:s'y|y (?:sont|est|a|ont)|celui-ci|celle-ci|ceux-ci|celles-ci|ce dernier|"
     r"cette derniere|ces derniers|ces dernieres)\b"
 )
+
+
+def _ranked(units: Sequence[Unit]) -> list[Unit]:
+    """Best unit first (then the better-ranked passage, then the earlier sentence)."""
+    return sorted(units, key=lambda u: (-u.score, u.hit.rank, u.members))
 
 
 def question_parts(question: str) -> list[str]:
@@ -287,7 +288,7 @@ class ExtractiveAnswerer:
     def units(self, question: str, hits: Sequence[Hit], language: str = "fr") -> list[Unit]:
         """Every quotable unit of the hits, scored against ``question``."""
         q_vector = self.embedder.embed_query(question)
-        q_stems = set(tokenize(lexical_query(question) if language == "en" else question))
+        q_stems = set(tokenize(lexical_query(question, language)))
         units: list[Unit] = []
         for hit in hits:
             sentences = chunk_sentences(hit.chunk) or [hit.chunk.text]
@@ -328,7 +329,7 @@ class ExtractiveAnswerer:
                 while j < len(sentences) and is_item[j]:
                     j += 1
                 groups.append(list(range(i, j)))
-            if i and line_of[i] == line_of[i - 1] and _ANAPHOR.match(sentence):
+            if i and line_of[i] == line_of[i - 1] and ANAPHOR.match(sentence):
                 groups.append([i - 1, i])
         return groups
 
@@ -342,25 +343,6 @@ class ExtractiveAnswerer:
         return text[start:end]
 
     # ---------------------------------------------------------------- selection
-
-    def select(self, question: str, units: list[Unit], language: str = "fr") -> list[Unit]:
-        """Best unit for each part of the question, then close runners-up; no redundancy."""
-        if not units:
-            return []
-        chosen: list[Unit] = []
-        parts = question_parts(question)
-        if len(parts) > 1:
-            for part in parts:
-                hits = list({u.hit.chunk.chunk_id: u.hit for u in units}.values())
-                scored = self.units(part, hits, language)
-                self._take(max(scored, key=lambda u: (u.score, -len(u.text))), chosen)
-        ranked = sorted(units, key=lambda u: (-u.score, u.hit.rank, u.members))
-        best = ranked[0].score
-        for unit in ranked:
-            if len(chosen) >= self.max_units or unit.score < best - self.margin:
-                break
-            self._take(unit, chosen)
-        return chosen[: self.max_units]
 
     @staticmethod
     def _take(unit: Unit, chosen: list[Unit]) -> None:
@@ -395,14 +377,15 @@ class ExtractiveAnswerer:
     # ---------------------------------------------------------------- answerability
 
     def answering(
-        self, question: str, hits: Sequence[Hit], language: str
+        self, question: str, hits: Sequence[Hit], language: str, whole: list[Unit]
     ) -> tuple[list[Unit], list[str]] | None:
         """Units that answer each part of the question, and the parts nothing answers.
 
         A part that expects a value (count, amount, date, duration, frequency, name,
         person, a labelled member) is answered only by a unit holding such a value about
-        its focus (:mod:`assistant.answerability`); other parts by their best unit. None
-        when no part is answered."""
+        its focus (:mod:`assistant.answerability`); other parts by their best unit.
+        ``whole``: the units scored against the whole question. None when no part is
+        answered."""
         parts = question_parts(question)
         floor = self.MIN_SCORE.get(language, self.MIN_SCORE["fr"])
         chosen: list[Unit] = []
@@ -412,32 +395,21 @@ class ExtractiveAnswerer:
                 missing.append(part)  # « … et quelles règles s'y appliquent ? »
                 continue
             exp = expectation(part, language)
-            units = self.units(part, hits, language) if len(parts) > 1 else None
-            units = units or self.units(question, hits, language)
-            ranked = sorted(units, key=lambda u: (-u.score, u.hit.rank, u.members))
-            if not exp.typed:
-                if len(parts) > 1 and not (ranked and ranked[0].score >= floor):
-                    # a short part (« que dois-je faire ») is read with the whole question
-                    whole = self.units(question, hits, language)
-                    ranked = sorted(whole, key=lambda u: (-u.score, u.hit.rank, u.members))
-                if ranked and ranked[0].score >= floor:
-                    for unit in ranked:
-                        if unit.score < ranked[0].score - self.margin:
-                            break
-                        self._take(unit, chosen)
-                else:
-                    missing.append(part)
-                continue
-            good = [
-                u
-                for u in ranked
-                if u.score >= floor and answers(u.text, exp, question, u.hit.chunk.text)
-            ]
-            if not good:
+            units = (self.units(part, hits, language) if len(parts) > 1 else None) or whole
+            ranked = _ranked(units)
+            if not exp.typed and len(parts) > 1 and not (ranked and ranked[0].score >= floor):
+                ranked = _ranked(whole)  # a short part (« que dois-je faire ») read whole
+            if exp.typed:
+                ranked = [
+                    u
+                    for u in ranked
+                    if u.score >= floor and answers(u.text, exp, question, u.hit.chunk.text)
+                ]
+            if not ranked or ranked[0].score < floor:
                 missing.append(part)
                 continue
-            for unit in good:
-                if unit.score < good[0].score - self.margin:
+            for unit in ranked:
+                if unit.score < ranked[0].score - self.margin:
                     break
                 self._take(unit, chosen)
         if len(missing) == len(parts):
@@ -454,7 +426,7 @@ class ExtractiveAnswerer:
         best = max(units, key=lambda u: u.score) if units else None
         if self.lacks_evidence(question, hits, best, language):
             return None
-        found = self.answering(question, hits, language)
+        found = self.answering(question, hits, language, units)
         if found is None:
             return None
         chosen, missing = found

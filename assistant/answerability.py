@@ -19,8 +19,9 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .lexicon import EN_FR, STOP_WORDS, Word, content_words, forms_of, lemma, matches
+from .lexicon import EN_FR, STOP_WORDS, Word, content_words, forms_of, is_verbal, matches
 from .text import (
+    ANAPHOR,
     normalize_for_match,
     numbers_in,
     split_sentences,
@@ -284,11 +285,7 @@ def _predicate(folded: str) -> Word | None:
     """What a « qui » question asks about: its first verb (« qui préside » → présider),
     else its first content word (« qui est responsable de… » → responsable)."""
     words = content_words(re.sub(r"^(?:a |par |aupres de )?qui\b", "", folded))
-    for word in words:
-        lemma_ = lemma(word.text)
-        if lemma_.endswith(("er", "ir", "re")) and (lemma_ != word.text or lemma_[-2:] != "re"):
-            return word
-    return words[0] if words else None
+    return next((w for w in words if is_verbal(w)), words[0] if words else None)
 
 
 def _has_value(kind: AnswerType, sentence: str, exp: Expectation, question: str) -> bool:
@@ -447,16 +444,11 @@ MIN_FOCUS = 0.4
 MIN_FOCUS_EN = 0.25
 
 
-_ANAPHOR = re.compile(
-    r"^(?:Il|Elle|Ils|Elles|Ce|Cet|Cette|Ces|Celui-ci|Celle-ci|Ceux-ci|Son|Sa|Ses|Leur|Leurs)\b"
-)
-
-
 def _antecedent(piece: str, context: str) -> str:
     """The sentence before ``piece`` in ``context`` when ``piece`` opens with an anaphor
     (« Il a été rédigé en 2031… » is about the guide named just before)."""
     at = context.find(piece)
-    if not _ANAPHOR.match(piece) or at <= 0:
+    if not ANAPHOR.match(piece) or at <= 0:
         return ""
     before = split_sentences(context[:at].replace("\n", " "))
     return before[-1] if before else ""

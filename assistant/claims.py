@@ -25,12 +25,13 @@ from .lexicon import (
     derived,
     expansion_keys,
     forms_of,
-    lemma,
+    is_verbal,
     matches,
     negated_keys,
     opposed,
 )
 from .text import (
+    ANAPHOR,
     negations,
     normalize_for_match,
     numbers_in,
@@ -269,7 +270,7 @@ def polarity_problem(text: str, unit: str, cited: str) -> str | None:
             w.key
             for w in content_words(unit)
             if w.key in (negated_keys(unit) - negated_keys(text)) & _stems(text)
-            and (_verbal(w) or re.search(rf"\b{_AUXILIARY}\s+{re.escape(w.text)}\b", folded))
+            and (is_verbal(w) or re.search(rf"\b{_AUXILIARY}\s+{re.escape(w.text)}\b", folded))
         }
         if dropped:
             return f"negation differs: the cited passage negates {sorted(dropped)[0]}"
@@ -313,12 +314,6 @@ def _crosses(said: set[str], other: set[str], same: set[str]) -> bool:
     )
 
 
-def _verbal(word: Word) -> bool:
-    """A verb or participle (« retenue » → retenir), not a noun (« évaluation »)."""
-    base = lemma(word.text)
-    return base.endswith(("er", "ir", "re")) and (base != word.text or base[-2:] != "re")
-
-
 def list_items(passage: str) -> tuple[list[str], str]:
     """The sibling items of a passage — its list items (« - … »), else its labelled lines
     (« Niveau A : … », « Axe 2 … »), else its sentences — and the rest of its text."""
@@ -331,16 +326,11 @@ def list_items(passage: str) -> tuple[list[str], str]:
         return labelled, "\n".join(line for line in lines if not _LABELLED.match(line))
     sentences: list[str] = []
     for sentence in split_sentences(passage.replace("\n", " ")):
-        if sentences and _ANAPHOR.match(sentence):  # « Il a été rédigé… »: the same subject
+        if sentences and ANAPHOR.match(sentence):  # « Il a été rédigé… »: the same subject
             sentences[-1] += " " + sentence
         else:
             sentences.append(sentence)
     return sentences, "sentences"
-
-
-_ANAPHOR = re.compile(
-    r"^(?:Il|Elle|Ils|Elles|Ce|Cet|Cette|Ces|Celui-ci|Celle-ci|Ceux-ci|Son|Sa|Ses|Leur|Leurs)\b"
-)
 
 
 _SEGMENT = re.compile(r"[,;:()]|\b(?:et|ou|ainsi que|tandis que|alors que|puis)\b")

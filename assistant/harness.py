@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .answer import LEADS, Answer
 from .app import Assistant
@@ -574,26 +574,30 @@ def default_question_files(corpus_dir: Path | None) -> list[Path]:
     return shipped or [DEFAULT_QUESTIONS]
 
 
-def load_sets(paths: Sequence[Path]) -> dict[str, list[GoldQuestion]]:
-    """Gold sets by name (the file stem, which must be unique)."""
-    sets: dict[str, list[GoldQuestion]] = {}
+T = TypeVar("T")
+
+
+def _by_stem(paths: Sequence[Path], load: Callable[[Path], list[T]]) -> dict[str, list[T]]:
+    """``load`` of each file, by name (the file stem, which must be unique)."""
+    sets: dict[str, list[T]] = {}
     for path in paths:
         if path.stem in sets:
-            raise ConfigError(f"two gold sets named {path.stem}", "rename one of the files")
-        sets[path.stem] = load_gold(path)
-        if not sets[path.stem]:
-            raise ConfigError(f"{path}: no question in this gold set")
+            raise ConfigError(f"two files named {path.stem}", "rename one of the files")
+        sets[path.stem] = load(path)
+    return sets
+
+
+def load_sets(paths: Sequence[Path]) -> dict[str, list[GoldQuestion]]:
+    """Gold sets by name; an empty gold set is a ConfigError."""
+    sets = _by_stem(paths, load_gold)
+    if empty := next((p for p in paths if not sets[p.stem]), None):
+        raise ConfigError(f"{empty}: no question in this gold set")
     return sets
 
 
 def load_pair_sets(paths: Sequence[Path]) -> dict[str, list[SupportPair]]:
-    """Labelled support pairs by name (the file stem, which must be unique)."""
-    sets: dict[str, list[SupportPair]] = {}
-    for path in paths:
-        if path.stem in sets:
-            raise ConfigError(f"two pair files named {path.stem}", "rename one of the files")
-        sets[path.stem] = load_pairs(path)
-    return sets
+    """Labelled support pairs by name (an empty file is refused by :func:`load_pairs`)."""
+    return _by_stem(paths, load_pairs)
 
 
 def _read_results(path: Path) -> dict[str, Any]:

@@ -4,7 +4,7 @@ synonyms, acronyms, antonyms, negation scope and numbers written in words.
 - lemmas: ``simplemma`` (MIT, no model to load, ~µs a word); derivations (« évaluation » ↔
   « évaluer », « sélection » ↔ « sélectionner ») by Snowball stems of the lemma, plus a stem
   that extends another by a derivational suffix;
-- numbers: ``text2num`` (« vingt-trois » → 23, « deux mille trente et un » → 2031);
+- numbers in words: ``text2num``, in :mod:`assistant.text` (« vingt-trois » → 23);
 - synonyms and antonyms: small curated groups of general administrative and care vocabulary
   (below); acronyms: a few of the field, plus any defined in the text « … (SIA) ».
 
@@ -330,6 +330,13 @@ def _word(surface: str) -> Word:
     return Word(surface, key, frozenset(forms))
 
 
+def is_verbal(word: Word) -> bool:
+    """A verb or participle (« retenue » → retenir, « préside » → présider), not a noun
+    (« évaluation », « cadre »: an -re lemma counts only when the word is inflected)."""
+    base = lemma(word.text)
+    return base.endswith(("er", "ir", "re")) and (base != word.text or base[-2:] != "re")
+
+
 def content_words(text: str) -> list[Word]:
     """The content words of ``text`` (stop words dropped), hyphenated compounds kept whole,
     each with its lemma-stem key and the forms it can be matched by."""
@@ -358,8 +365,15 @@ def defined_acronyms(text: str) -> dict[str, str]:
 
 def expansion_keys(text: str) -> dict[str, frozenset[str]]:
     """Acronym → keys of its expansion, for the field's acronyms and those ``text`` defines."""
-    table = {**ACRONYMS, **defined_acronyms(text)}
-    return {a: frozenset(w.key for w in content_words(e)) for a, e in table.items()}
+    defined = {
+        a: frozenset(w.key for w in content_words(e)) for a, e in defined_acronyms(text).items()
+    }
+    return {**_field_expansions(), **defined}
+
+
+@cache
+def _field_expansions() -> dict[str, frozenset[str]]:
+    return {a: frozenset(w.key for w in content_words(e)) for a, e in ACRONYMS.items()}
 
 
 def forms_of(text: str, acronyms: dict[str, frozenset[str]] | None = None) -> set[str]:
@@ -446,21 +460,6 @@ def negated_keys(text: str) -> set[str]:
         words = [w for w in content_words(after) if w.text not in _SCOPE_ADVERBS]
         negated |= {w.key for w in words[:width]}
     return negated
-
-
-# --------------------------------------------------------------------------- numbers
-
-
-@lru_cache(maxsize=20_000)
-def numbers_as_digits(text: str) -> str:
-    """``text`` with numbers written in words turned into digits (« vingt-trois » → 23,
-    « deux mille trente et un » → 2031); « un », « une » stay words (articles)."""
-    from text_to_num import alpha2digit
-
-    try:
-        return alpha2digit(text, "fr", threshold=2)
-    except (ValueError, IndexError):  # text2num gives up on some inputs: keep the words
-        return text
 
 
 # --------------------------------------------------------------------------- English questions

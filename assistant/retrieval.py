@@ -53,10 +53,11 @@ class Hit:
 Ranking = list[tuple[str, float]]
 
 
-def lexical_query(query: str) -> str:
+def lexical_query(query: str, language: str | None = None) -> str:
     """What BM25 searches: the question, plus the French words of an English question's
-    words (BM25 over French text finds nothing in English words)."""
-    if detect_language(query) != "en":
+    words (BM25 over French text finds nothing in English words). ``language``: detected
+    when not given."""
+    if (language or detect_language(query)) != "en":
         return query
     return f"{query} {french_glosses(query)}"
 

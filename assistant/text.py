@@ -284,6 +284,13 @@ def has_negation(text: str) -> bool:
     return bool(_NEGATION.search(normalize_for_match(text)))
 
 
+# a sentence opening with a pronoun or a demonstrative speaks of what the one before named
+ANAPHOR = re.compile(
+    r"^(?:Ce|Cet|Cette|Ces|Ceci|Cela|Il|Elle|Ils|Elles|Celui-ci|Celle-ci|"
+    r"Ceux-ci|Leur|Leurs|Son|Sa|Ses)\b"
+)
+
+
 _EN_WORDS = frozenset(
     "the what which who how is are does do of and for with when where why "
     "this that there can should".split()
