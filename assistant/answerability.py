@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 from .lexicon import EN_FR, STOP_WORDS, Word, content_words, forms_of, is_verbal, matches
@@ -216,7 +217,7 @@ def expectation(question: str, language: str = "fr") -> Expectation:
             break
     english = language == "en"
     identity = _IDENTITY.match(main)
-    if identity and any(w.key in _ROLE_KEYS for w in content_words(identity.group(1))):
+    if identity and any(w.key in _role_keys() for w in content_words(identity.group(1))):
         kind = "name"  # « qui est le référent IA ? » asks who, by name
     focus = tuple(
         w
@@ -255,13 +256,19 @@ def expectation(question: str, language: str = "fr") -> Expectation:
 
 
 _IDENTITY = re.compile(r"^qui (?:est|sont|etait) (?:le|la|les|l') ?((?:\S+\s*){1,2})")
-_ROLE_KEYS = frozenset(
-    w.key
-    for w in content_words(
-        "referent responsable president presidente directeur directrice coordinateur "
-        "coordonnateur delegue dpo chef pilote correspondant interlocuteur contact rssi"
+
+
+@cache
+def _role_keys() -> frozenset[str]:
+    return frozenset(
+        w.key
+        for w in content_words(
+            "referent responsable president presidente directeur directrice coordinateur "
+            "coordonnateur delegue dpo chef pilote correspondant interlocuteur contact rssi"
+        )
     )
-)
+
+
 _HEAD = re.compile(
     r"(?:quel(?:le)?s? (?:sont|etaient|seront|est) (?:les|leurs|ses|le|la|l')|quel(?:le)?s |"
     r"what are the|which are the|list the)\s*((?:\S+\s*){1,3})"

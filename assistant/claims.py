@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 from itertools import pairwise
 
 from .lexicon import (
@@ -51,33 +52,45 @@ def _stems(text: str) -> set[str]:
 
 
 # words that restrict, extend or oblige: absent from the passage, they change the claim
-QUALIFIERS = frozenset(
-    _stems(
-        "seul seuls seule seules uniquement exclusivement toujours jamais systematiquement "
-        "obligatoire obligatoires obligation obligatoirement imposer impose "
-        "remplacer remplace deja termine terminee garantit garantir "
-        "certifie totalement entierement integralement systematique imperativement "
-        "only always never mandatory must replace already every"
+@cache
+def qualifiers() -> frozenset[str]:
+    return frozenset(
+        _stems(
+            "seul seuls seule seules uniquement exclusivement toujours jamais systematiquement "
+            "obligatoire obligatoires obligation obligatoirement imposer impose "
+            "remplacer remplace deja termine terminee garantit garantir "
+            "certifie totalement entierement integralement systematique imperativement "
+            "only always never mandatory must replace already every"
+        )
     )
-)
+
+
 # who does or receives something: a different actor is a different claim
-ACTORS = frozenset(
-    _stems(
-        "patient patients medecin medecins infirmier infirmiers infirmieres pharmacien "
-        "pharmaciens fabricant fabricants industriel industriels editeur editeurs assurance "
-        "ministere agence agences citoyens"
+@cache
+def actors() -> frozenset[str]:
+    return frozenset(
+        _stems(
+            "patient patients medecin medecins infirmier infirmiers infirmieres pharmacien "
+            "pharmaciens fabricant fabricants industriel industriels editeur editeurs assurance "
+            "ministere agence agences citoyens"
+        )
     )
-)
+
+
 # who acts: people, roles and bodies (for « who does what » across the passage's sentences)
-ROLES = ACTORS | frozenset(
-    _stems(
-        "commission comite referent referents infirmier infirmiere medecin agence equipe equipes "
-        "delegue dpo pharmacien professionnel professionnels soignant soignants fabricant "
-        "editeur prestataire responsable coordinateur coordonnateur dermatologue radiologue "
-        "chirurgien etablissement etablissements instance autorite ministere observatoire "
-        "cellule"
+@cache
+def roles() -> frozenset[str]:
+    return actors() | frozenset(
+        _stems(
+            "commission comite referent referents infirmier infirmiere medecin agence equipe "
+            "equipes delegue dpo pharmacien professionnel professionnels soignant soignants "
+            "fabricant editeur prestataire responsable coordinateur coordonnateur dermatologue "
+            "radiologue chirurgien etablissement etablissements instance autorite ministere "
+            "observatoire cellule"
+        )
     )
-)
+
+
 # « quelle que soit la pathologie », « qu'elle soit ou non versée », « se limitent à »
 _GENERALISING = re.compile(
     r"\bquel(?:le)?s? que soi(?:en)?t\b|\bqu'(?:il|elle)s? soi(?:en)?t ou non\b|"
@@ -224,7 +237,7 @@ def novel_words(text: str, cited: str) -> list[Word]:
 def qualifier_problem(text: str, cited: str, novel: Sequence[Word]) -> str | None:
     """A qualifier or actor the passage does not have, or a restriction it has dropped."""
     novel_keys = _keys(novel)
-    for kind, lexicon in (("qualifier", QUALIFIERS), ("actor", ACTORS)):
+    for kind, lexicon in (("qualifier", qualifiers()), ("actor", actors())):
         if novel_keys & lexicon:
             return f"{kind} not in the cited passage: {sorted(novel_keys & lexicon)[0]}"
     sentence, passage = normalize_for_match(text), normalize_for_match(cited)
@@ -355,10 +368,12 @@ def item_swap_problem(text: str, cited: str) -> str | None:
         keys = forms_of(segment or "")
         if by_sentence:  # an actor of one sentence doing what another sentence says,
             # in place of that sentence's own actor (absent from the new sentence)
-            actors = {i for i, own in enumerate(proper) if keys & own & ROLES}
-            deeds = {i for i, own in enumerate(proper) if (keys & own) - ROLES}
-            replaced = {i for i, own in enumerate(proper) if own & ROLES and not own & ROLES & said}
-            if any(i != j for i in actors for j in deeds & replaced):
+            acting = {i for i, own in enumerate(proper) if keys & own & roles()}
+            deeds = {i for i, own in enumerate(proper) if (keys & own) - roles()}
+            replaced = {
+                i for i, own in enumerate(proper) if own & roles() and not own & roles() & said
+            }
+            if any(i != j for i in acting for j in deeds & replaced):
                 return "gives one actor of the passage what it says of another"
         elif len({i for i, own in enumerate(proper) if keys & own}) >= 2:
             return "mixes what the passage says of different items"
@@ -366,14 +381,18 @@ def item_swap_problem(text: str, cited: str) -> str | None:
 
 
 # who can act: people and bodies, plus the tools whose output is at stake
-AGENTS = ACTORS | frozenset(
-    _stems(
-        "commission comite referent infirmier infirmiere medecin agence equipe delegue dpo "
-        "pharmacien professionnel soignant fabricant editeur prestataire responsable "
-        "coordinateur dermatologue radiologue chirurgien etablissement "
-        "outil systeme logiciel algorithme"
+@cache
+def agents() -> frozenset[str]:
+    return actors() | frozenset(
+        _stems(
+            "commission comite referent infirmier infirmiere medecin agence equipe delegue dpo "
+            "pharmacien professionnel soignant fabricant editeur prestataire responsable "
+            "coordinateur dermatologue radiologue chirurgien etablissement "
+            "outil systeme logiciel algorithme"
+        )
     )
-)
+
+
 _CLAUSE_SPLIT = re.compile(r"[,;:()]|\b(?:mais|et|ou|tandis que|alors que)\b")
 # « … par le comité », « doit être relue par » : the agent comes after, the order is free
 _PASSIVE = re.compile(r"\b\w+(?:e|ee|es|ees|i|is|ie|ies|u|us|ue|ues|it|ite)\s+par\b")
@@ -382,7 +401,7 @@ _PASSIVE = re.compile(r"\b\w+(?:e|ee|es|ees|i|is|ie|ies|u|us|ue|ues|it|ite)\s+pa
 def _agents(clause: str) -> list[str]:
     seen: list[str] = []
     for word in content_words(clause):
-        if word.key in AGENTS and word.key not in seen:
+        if word.key in agents() and word.key not in seen:
             seen.append(word.key)
     return seen
 
@@ -411,7 +430,7 @@ def role_order_problem(text: str, unit: str) -> str | None:
         subject = _subject(clause or "")
         if subject is None or subject not in everyone:
             continue
-        deeds = _stems(clause) - AGENTS
+        deeds = _stems(clause) - agents()
         best = max(unit_clauses, key=lambda c: len(deeds & _stems(c)), default="")
         other = _subject(best)
         if len(deeds & _stems(best)) >= 2 and other is not None and other not in mine:
@@ -432,12 +451,12 @@ def _agent_swap(sentence: str, passage: str) -> str | None:
         words = content_words(found.group(1)) if found else []
         if not words or words[0].key not in everyone:
             continue
-        deeds = _stems(clause[: found.start()]) - AGENTS
+        deeds = _stems(clause[: found.start()]) - agents()
         best = max(unit_clauses, key=lambda c: len(deeds & _stems(c)), default="")
         theirs = _BY_AGENT.search(best)
         other = content_words(theirs.group(1)) if theirs else []
         same_deed = len(deeds & _stems(best)) >= 2
-        if same_deed and other and other[0].key in AGENTS and other[0].key != words[0].key:
+        if same_deed and other and other[0].key in agents() and other[0].key != words[0].key:
             return "gives the action to another actor of the cited passage"
     return None
 
@@ -445,7 +464,7 @@ def _agent_swap(sentence: str, passage: str) -> str | None:
 def _subject(clause: str) -> str | None:
     """The actor opening a clause (« l'infirmier propose… » → infirmier), if any."""
     words = content_words(clause)
-    return words[0].key if words and words[0].key in AGENTS else None
+    return words[0].key if words and words[0].key in agents() else None
 
 
 _PAST_VERB = re.compile(
