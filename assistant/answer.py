@@ -15,8 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NamedTuple
 
-import numpy as np
-
 from . import messages as texts
 from .answerability import answers, expectation
 from .bm25 import tokenize
@@ -290,9 +288,10 @@ class ExtractiveAnswerer:
         q_vector = self.embedder.embed_query(question)
         q_stems = set(tokenize(lexical_query(question, language)))
         units: list[Unit] = []
+        vectors = self.index.sentence_vectors([hit.chunk for hit in hits])
         for hit in hits:
             sentences = chunk_sentences(hit.chunk) or [hit.chunk.text]
-            sims = self._sentence_sims(hit, len(sentences), q_vector)
+            sims = (vectors[hit.chunk.chunk_id] @ q_vector).tolist()
             for members in self._groups(hit.chunk.text, sentences):
                 text = self._span(hit.chunk.text, [sentences[i] for i in members])
                 stems = set(tokenize(text))
@@ -301,14 +300,6 @@ class ExtractiveAnswerer:
                 score = unit_score(dense, lexical, hit.rank, language)
                 units.append(Unit(text, hit, tuple(members), dense, lexical, score))
         return units
-
-    def _sentence_sims(self, hit: Hit, n: int, q_vector: np.ndarray) -> list[float]:
-        ids = [hit.chunk.chunk_id] if n == 1 else [f"{hit.chunk.chunk_id}#s{i}" for i in range(n)]
-        vectors = self.index.vectors(ids)
-        if len(vectors) != len(ids):  # no stored sentence vectors: embed them now
-            texts = chunk_sentences(hit.chunk) or [hit.chunk.text]
-            return list(self.embedder.embed_batch(texts, "passage") @ q_vector)
-        return [float(vectors[i] @ q_vector) for i in ids]
 
     @staticmethod
     def _groups(text: str, sentences: list[str]) -> list[list[int]]:
@@ -371,8 +362,7 @@ class ExtractiveAnswerer:
         if numbers_in(question) - numbers_in(passages):
             return True
         focus = question_focus(question)
-        vocabulary = self.index.bm25.model.vocab_dict  # type: ignore[attr-defined]
-        return bool(focus and focus not in vocabulary and focus not in _GENERIC_FOCUS)
+        return bool(focus and not self.index.bm25.knows(focus) and focus not in _GENERIC_FOCUS)
 
     # ---------------------------------------------------------------- answerability
 

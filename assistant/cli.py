@@ -263,8 +263,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
         )
     else:
         console.print(
-            f"Embedded {report.embedded_chunks} chunk(s), copied "
-            f"{report.copied_chunks}; index now {report.total_chunks} chunks "
+            f"Embedded {report.embedded_chunks} chunk(s), kept "
+            f"{report.kept_chunks} in place; index now {report.total_chunks} chunks "
             f"in {report.collection} ({report.seconds:.1f} s)."
         )
     for warning in report.warnings:

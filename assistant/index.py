@@ -1,15 +1,22 @@
-"""The index: a Chroma collection of chunk embeddings plus a French BM25 side index.
+"""The index: a Chroma collection of chunk vectors, plus side files (BM25 term blocks and
+sentence vectors) in the data dir.
 
-Safety by generations. Each ingest that changes anything writes a *new* collection
-(``has_chunks_<timestamp>``): embeddings of unchanged documents are copied over (never
-re-computed), new and changed documents are embedded, the BM25 side index is built beside it,
-and only then does a one-line pointer (the metadata of the ``has_assistant_registry``
-collection) switch to it. An ingest that fails or is interrupted leaves the previous
-generation active and intact; its debris is removed by the next ingest. The generation before
-the active one is kept, so a running server that still reads it keeps working.
+Incremental, in place. The collection's metadata is the registry of the index: the documents
+it serves with their hashes (``docs``), the versions whose records are present but not served
+(``hidden``) and a ``version`` counter. An ingest adds the records of new and changed
+documents under new chunk ids (a chunk id depends on its document's hash), then publishes them
+in one metadata write that also hides the replaced and removed versions; their records are
+deleted at the start of the next ingest. So a reader sees each document either before or after
+an ingest, never half of it; an interrupted ingest leaves its records hidden, and the next one
+deletes them. Readers keep their view and look at the registry every ``index_refresh_s``.
+
+``--rebuild`` (or a change of embedder or chunking) builds a new collection aside
+(``has_chunks_<timestamp>``) and swaps the pointer held by the ``has_assistant_registry``
+collection; the previous collection is kept for servers still reading it.
 
 Works the same on an embedded ``PersistentClient`` (default, in the data dir) and on a Chroma
-server (``HAS_ASSISTANT_CHROMA_URL``).
+server (``HAS_ASSISTANT_CHROMA_URL``); the side files of a data dir that lacks them are rebuilt
+from the collection on first use.
 """
 
 from __future__ import annotations
@@ -17,17 +24,19 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
 
-from .bm25 import BM25Index
+from .bm25 import BM25Index, TermBlock
 from .chunking import Chunk, chunk_document
 from .embeddings import Embedder, make_embedder
 from .errors import (
@@ -38,15 +47,19 @@ from .errors import (
     IndexStoreError,
 )
 from .loaders import Document
+from .sentence_store import SentenceStore
 from .settings import Settings
 from .text import split_sentences
 
 PREFIX = "has_chunks_"
 REGISTRY = "has_assistant_registry"
-CHUNKER_VERSION = "2"  # bump whenever chunking changes: forces re-chunking
-PAGE = 500  # records per Chroma get/add call
+CHUNKER_VERSION = "3"  # bump whenever chunking changes: forces re-chunking
+LAYOUT = "2"  # 2: chunk vectors only in the collection, registry in its metadata, side files
+PAGE = 500  # records per Chroma get call
+WRITE_BATCH = 2000  # records per Chroma add call (independent of the embedder's batch size)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Chunked = list[tuple[Document, list[Chunk]]]  # documents to write, with their chunks
 
 
 # --------------------------------------------------------------------------- chunk ⇄ record
@@ -69,6 +82,14 @@ def chunk_sentences(chunk: Chunk) -> list[str]:
     """The sentences of a chunk (list items count as sentences); [] when it has only one."""
     sentences = [s for line in chunk.text.split("\n") for s in line_sentences(line)]
     return sentences if len(sentences) > 1 else []
+
+
+def sentence_texts(chunk: Chunk, with_context: bool) -> list[str]:
+    """What is embedded for each sentence of a chunk (the chunk itself when it has one)."""
+    sentences = chunk_sentences(chunk)
+    if not sentences:
+        return [embedding_text(chunk, with_context)]
+    return [embedding_text(replace(chunk, text=s), with_context) for s in sentences]
 
 
 def bm25_text(chunk: Chunk) -> str:
@@ -113,6 +134,93 @@ def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
     )
 
 
+# --------------------------------------------------------------------------- the registry
+
+
+def record_id(chunk_id: str, sha: str) -> str:
+    """A chunk's id in Chroma: its chunk id and its document version (two versions of a
+    document may share a chunk while an update is published)."""
+    return f"{chunk_id}@{sha[:12]}"
+
+
+def chunk_id_of(record: str) -> str:
+    return record.rsplit("@", 1)[0]
+
+
+def doc_id_of(chunk_id: str) -> str:
+    """The document of a chunk id (``<doc id>:<digest>``)."""
+    return chunk_id.rsplit(":", 1)[0]
+
+
+def doc_key(doc_id: str, sha: str) -> str:
+    """Names the side files of one version of one document."""
+    return hashlib.sha256(f"{doc_id}\x1f{sha}".encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class DocEntry:
+    """One served document: its hash, chunk count and what the corpus list shows."""
+
+    sha: str
+    chunks: int
+    title: str = ""
+    type: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+
+@dataclass
+class Registry:
+    """What a collection serves, kept in its metadata (one write publishes a new version)."""
+
+    version: int = 0
+    docs: dict[str, DocEntry] = field(default_factory=dict)
+    hidden: list[tuple[str, str, int]] = field(default_factory=list)  # (doc_id, sha, chunks)
+    updated_at: str = ""
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any] | None) -> Registry:
+        meta = meta or {}
+        try:
+            docs = {k: DocEntry(**v) for k, v in json.loads(meta.get("docs", "{}")).items()}
+            hidden = [tuple(h) for h in json.loads(meta.get("hidden", "[]"))]
+        except (ValueError, TypeError) as exc:
+            raise IndexStoreError(
+                f"the index registry is unreadable ({exc})", "run `has-assistant ingest --rebuild`"
+            ) from exc
+        return cls(int(meta.get("version", 0)), docs, hidden, meta.get("created_at", ""))  # type: ignore[arg-type]
+
+    @property
+    def n_chunks(self) -> int:
+        return sum(d.chunks for d in self.docs.values())
+
+    @property
+    def hidden_chunks(self) -> int:
+        return sum(h[2] for h in self.hidden)
+
+    def serves(self, meta: dict[str, Any]) -> bool:
+        """True if a record (by its metadata) belongs to a served document version."""
+        entry = self.docs.get(meta.get("doc_id", ""))
+        return entry is not None and entry.sha == meta.get("doc_sha")
+
+    def corpus_version(self) -> str:
+        return hashlib.sha256(
+            "\n".join(f"{d}:{e.sha}" for d, e in sorted(self.docs.items())).encode()
+        ).hexdigest()[:12]
+
+    def to_meta(self) -> dict[str, Any]:
+        docs = {k: vars(v) for k, v in sorted(self.docs.items())}
+        return {
+            "version": self.version,
+            "docs": json.dumps(docs, ensure_ascii=False, separators=(",", ":")),
+            "hidden": json.dumps(self.hidden, separators=(",", ":")),
+            "corpus_version": self.corpus_version(),
+            "n_docs": len(self.docs),
+            "n_chunks": self.n_chunks,
+            "created_at": self.updated_at,
+        }
+
+
 # --------------------------------------------------------------------------- reports
 
 
@@ -136,9 +244,9 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     embedded_chunks: int = 0
-    copied_chunks: int = 0
+    kept_chunks: int = 0  # chunks of unchanged documents, left in place
     total_chunks: int = 0
-    collection: str | None = None  # None: nothing changed, no new generation
+    collection: str | None = None  # None: nothing changed
     errors: list[DocumentLoadError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -148,7 +256,7 @@ class IngestReport:
 
 
 class ChromaStore:
-    """Opens Chroma (embedded or server) and keeps the pointer to the active generation."""
+    """Opens Chroma (embedded or server) and keeps the pointer to the active collection."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -216,7 +324,14 @@ class ChromaStore:
 
     def drop(self, name: str) -> None:
         self.client.delete_collection(name)
-        shutil.rmtree(self.settings.bm25_dir / name, ignore_errors=True)
+        shutil.rmtree(self.settings.index_dir / name, ignore_errors=True)
+
+    def write_batch(self) -> int:
+        """Records per add call: large, within what the client accepts."""
+        try:
+            return max(1, min(WRITE_BATCH, int(self.client.get_max_batch_size())))
+        except Exception:  # older servers do not say
+            return WRITE_BATCH
 
 
 def iter_records(
@@ -241,6 +356,28 @@ def iter_records(
         offset += PAGE
 
 
+# --------------------------------------------------------------------------- side files
+
+
+class SideFiles:
+    """The data dir's files beside one collection: BM25 term blocks, sentence vectors."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sentences = SentenceStore(folder / "sentences.sqlite3")
+
+    def block_path(self, doc_id: str, sha: str) -> Path:
+        return self.folder / "terms" / f"{doc_key(doc_id, sha)}.npz"
+
+    def forget(self, doc_id: str, sha: str) -> None:
+        self.block_path(doc_id, sha).unlink(missing_ok=True)
+        self.sentences.delete(doc_key(doc_id, sha))
+
+
+def _version_filter(doc_id: str, sha: str) -> dict:
+    return {"$and": [{"doc_id": doc_id}, {"doc_sha": sha}]}
+
+
 # --------------------------------------------------------------------------- the index
 
 
@@ -262,12 +399,15 @@ class Index:
     def chunker_id(self) -> str:
         s = self.settings
         return (
-            f"v{CHUNKER_VERSION}:{s.chunk_target_tokens}/{s.chunk_max_tokens}:"
-            f"ctx={int(s.embed_context)}:sent={int(s.sentence_vectors)}"
+            f"v{CHUNKER_VERSION}/l{LAYOUT}:{s.chunk_target_tokens}/{s.chunk_max_tokens}:"
+            f"ctx={int(s.embed_context)}"
         )
 
+    def side(self, collection: str) -> SideFiles:
+        return SideFiles(self.settings.index_dir / collection)
+
     def info(self) -> IndexInfo | None:
-        """The active generation's description, or None when nothing was ingested yet."""
+        """The active collection's description, or None when nothing was ingested yet."""
         active, _ = self.store.pointer()
         if not active:
             return None
@@ -285,13 +425,18 @@ class Index:
     # ---------------------------------------------------------------- reading
 
     def open(self) -> OpenIndex:
-        """The active generation, checked against the configured embedder."""
+        """The active collection, checked against the configured embedder and layout."""
         info = self.info()
         if info is None:
             raise IndexMissingError(self.store.where)
         if info.embedder != self.embedder.id:
             raise IndexMismatchError(info.embedder, self.embedder.id)
-        return OpenIndex(self, info, self.store.collection(info.collection))
+        if f"/l{LAYOUT}:" not in info.chunker:
+            raise IndexStoreError(
+                "the index was built by an earlier version of has-assistant",
+                "run `has-assistant ingest` (it rebuilds the index in the new layout)",
+            )
+        return OpenIndex(self, info)
 
     # ---------------------------------------------------------------- writing
 
@@ -305,35 +450,35 @@ class Index:
         info = self.info()
         if info and info.embedder != self.embedder.id and not rebuild:
             raise IndexMismatchError(info.embedder, self.embedder.id)
-        full = rebuild or info is None or info.chunker != self.chunker_id
-        indexed = {} if info is None else self._indexed_docs(info.collection)
-        for doc_id, doc in wanted.items():
-            if doc_id not in indexed:
-                report.added.append(doc_id)
-            elif indexed[doc_id] != doc.sha256 or full:
-                report.changed.append(doc_id)
-            else:
-                report.unchanged.append(doc_id)
-        report.removed = sorted(set(indexed) - set(wanted))
         self._collect_garbage()
-        if info and not (report.added or report.changed or report.removed):
-            report.total_chunks = info.n_chunks
+        full = rebuild or info is None or info.chunker != self.chunker_id
+        current = self.store.collection(info.collection) if info else None
+        served = Registry.from_meta(current.metadata) if current else Registry()
+        self._plan(wanted, served.docs, full, report)
+        if not full and current is not None:
+            self._purge(current, served)
+        if not full and not (report.added or report.changed or report.removed):
+            report.total_chunks = served.n_chunks
             report.seconds = time.perf_counter() - started
             return report
-        collection = self.store.create({"state": "building", "embedder": self.embedder.id})
-        report.collection = collection.name
-        ids, texts = [], []
-        if info and report.unchanged:
-            report.copied_chunks = self._copy(
-                info.collection, collection, report.unchanged, ids, texts, progress
-            )
+        if full:
+            collection = self.store.create({"embedder": self.embedder.id, "state": "building"})
+            registry = Registry()
+        else:
+            collection, registry = current, served
         todo = [wanted[d] for d in (*report.added, *report.changed)]
-        report.embedded_chunks = self._embed_into(collection, todo, ids, texts, progress)
-        BM25Index.build(ids, texts).save(self.settings.bm25_dir / collection.name)
-        report.total_chunks = len(ids)
-        collection.modify(metadata=self._generation_meta(wanted, len(ids)))
-        self.store.set_active(collection.name)
-        self._collect_garbage()
+        chunked = [(doc, self._chunks(doc)) for doc in todo]
+        registry.hidden += [(d.doc_id, d.sha256, len(cs)) for d, cs in chunked]
+        self._commit(collection, registry, "building" if full else "ready")  # intent first
+        report.embedded_chunks = self._write(collection, chunked, progress)
+        self._publish(registry, chunked, report.removed)
+        self._commit(collection, registry, "ready")
+        if full:
+            self.store.set_active(collection.name)
+            self._collect_garbage()
+        report.kept_chunks = 0 if full else sum(registry.docs[d].chunks for d in report.unchanged)
+        report.total_chunks = registry.n_chunks
+        report.collection = collection.name
         report.seconds = time.perf_counter() - started
         return report
 
@@ -352,230 +497,344 @@ class Index:
             wanted[doc.doc_id] = doc
         return wanted
 
-    def _indexed_docs(self, name: str) -> dict[str, str]:
-        collection = self.store.collection(name)
-        return {
-            r["metadata"]["doc_id"]: r["metadata"]["doc_sha"]
-            for r in iter_records(collection, include=("metadatas", "documents"))
-        }
+    @staticmethod
+    def _plan(
+        wanted: dict[str, Document], indexed: dict[str, DocEntry], full: bool, report: IngestReport
+    ) -> None:
+        for doc_id, doc in wanted.items():
+            if doc_id not in indexed:
+                report.added.append(doc_id)
+            elif indexed[doc_id].sha != doc.sha256 or full:
+                report.changed.append(doc_id)
+            else:
+                report.unchanged.append(doc_id)
+        report.removed = sorted(set(indexed) - set(wanted))
 
-    def _copy(
-        self,
-        source_name: str,
-        target: Any,
-        doc_ids: list[str],
-        ids: list[str],
-        texts: list[str],
-        progress: Progress | None,
-    ) -> int:
-        """Copy the records of unchanged documents, embeddings included (no re-embedding)."""
-        source = self.store.collection(source_name)
-        copied = 0
-        batch: list[dict] = []
-        where = {"doc_id": {"$in": doc_ids}}
-        for record in iter_records(source, where, ("documents", "metadatas", "embeddings")):
-            batch.append(record)
-            if len(batch) == PAGE:
-                copied += self._add_records(target, batch, ids, texts)
-                batch = []
-        copied += self._add_records(target, batch, ids, texts)
-        if progress:
-            progress("copy", copied, copied)
-        return copied
+    def _purge(self, collection: Any, registry: Registry) -> None:
+        """Delete the records and side files of the versions earlier ingests hid."""
+        if not registry.hidden:
+            return
+        side = self.side(collection.name)
+        for doc_id, sha, _chunks in registry.hidden:
+            collection.delete(where=_version_filter(doc_id, sha))
+            side.forget(doc_id, sha)
+        registry.hidden = []
+        self._commit(collection, registry, "ready")
+
+    def _commit(self, collection: Any, registry: Registry, state: str) -> None:
+        """Write the registry: the one write that publishes a version to readers."""
+        collection.modify(
+            metadata={
+                "state": state,
+                "embedder": self.embedder.id,
+                "chunker": self.chunker_id,
+                **registry.to_meta(),
+            }
+        )
 
     @staticmethod
-    def _add_records(target: Any, batch: list[dict], ids: list[str], texts: list[str]) -> int:
-        if not batch:
-            return 0
-        target.add(
-            ids=[r["id"] for r in batch],
-            documents=[r["document"] for r in batch],
-            metadatas=[r["metadata"] for r in batch],
-            embeddings=np.asarray([r["embedding"] for r in batch], dtype=np.float32),
-        )
-        for r in batch:
-            if r["metadata"].get("kind") == "chunk":
-                ids.append(r["id"])
-                texts.append(bm25_text(chunk_from_record(r["id"], r["document"], r["metadata"])))
-        return len(batch)
+    def _publish(registry: Registry, chunked: Chunked, removed: list[str]) -> None:
+        """Serve the new versions; hide the versions they replace and removed documents."""
+        written = {(d.doc_id, d.sha256) for d, _ in chunked}
+        registry.hidden = [h for h in registry.hidden if (h[0], h[1]) not in written]
+        for doc, chunks in chunked:
+            old = registry.docs.get(doc.doc_id)
+            if old is not None:
+                registry.hidden.append((doc.doc_id, old.sha, old.chunks))
+            meta = doc.meta
+            url = meta.url or doc.source.resolve().as_uri()
+            registry.docs[doc.doc_id] = DocEntry(
+                doc.sha256, len(chunks), meta.title, meta.doc_type, meta.date, url
+            )
+        for doc_id in removed:
+            old = registry.docs.pop(doc_id)
+            registry.hidden.append((doc_id, old.sha, old.chunks))
+        registry.version += 1
+        registry.updated_at = datetime.now(UTC).isoformat(timespec="seconds")
 
-    def _records(self, docs: list[Document]) -> Iterator[tuple[str, str, str, dict]]:
-        """(record id, text to embed, stored text, metadata) for each chunk and sentence."""
+    def _chunks(self, doc: Document) -> list[Chunk]:
         s = self.settings
-        for doc in docs:
-            for c in chunk_document(doc, None, s.chunk_target_tokens, s.chunk_max_tokens):
-                meta = chunk_metadata(c, doc.sha256)
-                yield (
-                    c.chunk_id,
-                    embedding_text(c, s.embed_context),
-                    c.text,
-                    {**meta, "kind": "chunk"},
-                )
-                if not s.sentence_vectors:
-                    continue
-                for n, sentence in enumerate(chunk_sentences(c)):
-                    as_chunk = replace(c, text=sentence)
-                    yield (
-                        f"{c.chunk_id}#s{n}",
-                        embedding_text(as_chunk, s.embed_context),
-                        sentence,
-                        {**meta, "kind": "sentence", "parent": c.chunk_id},
-                    )
+        return chunk_document(doc, None, s.chunk_target_tokens, s.chunk_max_tokens)
 
-    def _embed_into(
-        self,
-        collection: Any,
-        docs: list[Document],
-        ids: list[str],
-        texts: list[str],
-        progress: Progress | None,
-    ) -> int:
-        """Embed the chunks (and sentences) of ``docs`` into ``collection``; returns the
-        number of chunks. Chunk ids and BM25 texts are appended to ``ids`` / ``texts``."""
-        records = list(self._records(docs))
-        total, size = len(records), self.embedder.batch_size
+    def _write(self, collection: Any, chunked: Chunked, progress: Progress | None) -> int:
+        """Embed the chunks (and their sentences) and write them: vectors to Chroma in large
+        batches, sentence vectors and BM25 term blocks to the side files. Returns the number
+        of chunks."""
+        side = self.side(collection.name)
+        for doc, chunks in chunked:
+            TermBlock.from_texts([c.chunk_id for c in chunks], [bm25_text(c) for c in chunks]).save(
+                side.block_path(doc.doc_id, doc.sha256)
+            )
+        writer = _Writer(collection, side, self.store.write_batch())
+        items = [(doc.sha256, c) for doc, chunks in chunked for c in chunks]
+        s = self.settings
+        texts: list[list[str]] = []
+        for _sha, chunk in items:
+            own = [embedding_text(chunk, s.embed_context)]
+            sentences = sentence_texts(chunk, s.embed_context) if s.sentence_vectors else []
+            texts.append(own + sentences if chunk_sentences(chunk) else own)
+        flat = [t for ts in texts for t in ts]
+        vectors: list[np.ndarray] = []
+        done, first, total = 0, 0, len(items)
         if progress:
             progress("embed", 0, total)
-        for start in range(0, total, size):
-            batch = records[start : start + size]
-            vectors = self.embedder.embed_batch([r[1] for r in batch], "passage")
-            collection.add(
-                ids=[r[0] for r in batch],
-                documents=[r[2] for r in batch],
-                metadatas=[r[3] for r in batch],
-                embeddings=vectors,
-            )
-            for record_id, _, text, meta in batch:
-                if meta["kind"] == "chunk":
-                    ids.append(record_id)
-                    texts.append(bm25_text(chunk_from_record(record_id, text, meta)))
+        for start in range(0, len(flat), self.embedder.batch_size):
+            batch = flat[start : start + self.embedder.batch_size]
+            vectors.extend(self.embedder.embed_batch(batch, "passage"))
+            while done < total and first + len(texts[done]) <= len(vectors):
+                n = len(texts[done])
+                own = vectors[first]
+                sentence_block = vectors[first + 1 : first + n] if n > 1 else [own]
+                if n == 1 and chunk_sentences(items[done][1]):  # sentence vectors turned off
+                    sentence_block = []
+                writer.add(items[done], own, sentence_block)
+                first += n
+                done += 1
             if progress:
-                progress("embed", start + len(batch), total)
-        return sum(r[3]["kind"] == "chunk" for r in records)
-
-    def _generation_meta(self, docs: dict[str, Document], n_chunks: int) -> dict[str, Any]:
-        version = hashlib.sha256(
-            "\n".join(f"{d}:{doc.sha256}" for d, doc in sorted(docs.items())).encode()
-        ).hexdigest()[:12]
-        return {
-            "state": "ready",
-            "embedder": self.embedder.id,
-            "chunker": self.chunker_id,
-            "corpus_version": version,
-            "n_docs": len(docs),
-            "n_chunks": n_chunks,
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
+                progress("embed", done, total)
+        writer.flush()
+        return total
 
     def _collect_garbage(self) -> None:
-        """Drop generations that are neither active nor the previous one (ingest debris)."""
+        """Drop collections that are neither active nor the previous one (ingest debris)."""
         keep = set(self.store.pointer())
         for name in self.store.generations():
             if name not in keep:
                 self.store.drop(name)
 
 
-@dataclass
-class OpenIndex:
-    """A readable generation: dense queries on Chroma, BM25 scores, chunk lookup by id."""
+class _Writer:
+    """Buffers chunk records and writes them in large batches."""
 
-    index: Index
-    info: IndexInfo
-    collection: Any
+    def __init__(self, collection: Any, side: SideFiles, batch: int) -> None:
+        self.collection, self.side, self.batch = collection, side, batch
+        self.rows: list[tuple[str, Chunk, np.ndarray, list[np.ndarray]]] = []
+
+    def add(self, item: tuple[str, Chunk], vector: np.ndarray, sentences: list) -> None:
+        """One chunk: its vector and its sentence vectors ([] when they are not stored)."""
+        self.rows.append((*item, vector, sentences))
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        self.side.sentences.put(
+            (record_id(c.chunk_id, sha), doc_key(c.doc_id, sha), np.asarray(m, dtype=np.float32))
+            for sha, c, _, m in self.rows
+            if len(m)
+        )
+        self.collection.add(
+            ids=[record_id(c.chunk_id, sha) for sha, c, _, _ in self.rows],
+            documents=[c.text for _, c, _, _ in self.rows],
+            metadatas=[chunk_metadata(c, sha) for sha, c, _, _ in self.rows],
+            embeddings=np.asarray([v for _, _, v, _ in self.rows], dtype=np.float32),
+        )
+        self.rows = []
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class View:
+    """One published version of one collection: what a search reads from start to end."""
+
+    def __init__(self, index: Index, collection: Any, registry: Registry) -> None:
+        self.index, self.collection, self.registry = index, collection, registry
+        self.side = index.side(collection.name)
 
     @cached_property
     def bm25(self) -> BM25Index:
-        """The BM25 side index, rebuilt from the collection when missing."""
-        folder = self.index.settings.bm25_dir / self.info.collection
-        loaded = BM25Index.load(folder)
-        if loaded is not None:
-            return loaded
-        records = list(iter_records(self.collection, where={"kind": "chunk"}))
-        ids = [r["id"] for r in records]
-        texts = [
-            bm25_text(chunk_from_record(r["id"], r["document"], r["metadata"])) for r in records
-        ]
-        built = BM25Index.build(ids, texts)
-        built.save(folder)
-        return built
+        """BM25 over the served documents' term blocks (rebuilt from Chroma when missing)."""
+        blocks, types = [], []
+        for doc_id, entry in sorted(self.registry.docs.items()):
+            path = self.side.block_path(doc_id, entry.sha)
+            block = TermBlock.load(path)
+            if block is None:
+                block = self._rebuild_block(doc_id, entry)
+                block.save(path)
+            blocks.append(block)
+            types += [entry.type or ""] * len(block.ids)
+        self.row_types = np.asarray(types, dtype=object)
+        return BM25Index(blocks)
 
-    @cached_property
-    def types(self) -> dict[str, str]:
-        """chunk id → publication type (for filtering BM25 candidates)."""
-        return {
-            r["id"]: r["metadata"].get("doc_type", "")
-            for r in iter_records(self.collection, where={"kind": "chunk"})
-        }
-
-    @cached_property
-    def n_records(self) -> int:
-        return int(self.collection.count())
-
-    def dense(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
-        """Top ``n`` chunk ids by cosine similarity to the query. With ``dense_sentence_max``
-        a chunk scores as its best vector (the chunk, or one of its sentences)."""
-        vector = self.index.embedder.embed_query(query)
-        sentences = self.index.settings.dense_sentence_max
-        depth = min(max(n * 8, 64) if sentences else n, self.n_records)
-        if depth <= 0:
-            return []
-        filters = [] if sentences else [{"kind": "chunk"}]
-        filters += [{"doc_type": doc_type}] if doc_type else []
-        where = filters[0] if len(filters) == 1 else ({"$and": filters} if filters else None)
-        result = self.collection.query(
-            query_embeddings=[vector],
-            n_results=depth,
-            include=["distances", "metadatas"],
-            where=where,
+    def _rebuild_block(self, doc_id: str, entry: DocEntry) -> TermBlock:
+        records = sorted(
+            iter_records(self.collection, _version_filter(doc_id, entry.sha)),
+            key=lambda r: int(r["metadata"]["ordinal"]),
         )
-        best: dict[str, float] = {}
-        rows = zip(result["ids"][0], result["distances"][0], result["metadatas"][0], strict=True)
-        for record_id, distance, meta in rows:
-            best.setdefault(meta.get("parent", record_id), 1.0 - float(distance))
-        return list(best.items())[:n]
+        chunks = [
+            chunk_from_record(chunk_id_of(r["id"]), r["document"], r["metadata"]) for r in records
+        ]
+        return TermBlock.from_texts([c.chunk_id for c in chunks], [bm25_text(c) for c in chunks])
 
     def lexical(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
         """Top ``n`` chunk ids by BM25 score (chunks without any query term left out)."""
-        scores = self.bm25.scores(query)
-        order = sorted(range(len(scores)), key=lambda i: (-scores[i], self.bm25.ids[i]))
-        hits = [(self.bm25.ids[i], float(scores[i])) for i in order if scores[i] > 0]
-        if doc_type:
-            hits = [h for h in hits if self.types.get(h[0]) == doc_type]
-        return hits[:n]
+        bm25 = self.bm25
+        allowed = self.row_types == doc_type if doc_type else None
+        return bm25.top(query, n, allowed)
 
-    def documents(self) -> list[dict[str, Any]]:
-        """One row per indexed document (from its chunks' metadata), in id order."""
-        rows: dict[str, dict[str, Any]] = {}
-        for record in iter_records(self.collection, where={"kind": "chunk"}):
-            meta = record["metadata"]
-            row = rows.setdefault(
-                meta["doc_id"],
-                {
-                    "doc_id": meta["doc_id"],
-                    "title": meta["title"],
-                    "type": meta.get("doc_type"),
-                    "date": meta.get("date"),
-                    "chunks": 0,
-                    "url": (meta.get("url") or "").split("#page=")[0],
-                },
+    def dense(
+        self, vector: np.ndarray, n: int, doc_type: str | None = None
+    ) -> list[tuple[str, float]]:
+        """Top ``n`` served chunk ids by cosine similarity to the query vector. Hidden
+        versions are skipped: the query asks for as many more results as there are hidden
+        records (and again, deeper, if a concurrent ingest added some)."""
+        if self.index.settings.dense_sentence_max:
+            return self._dense_sentence_max(vector, n, doc_type)
+        return self._dense(vector, n, doc_type)
+
+    def _dense(self, vector: np.ndarray, n: int, doc_type: str | None) -> list[tuple[str, float]]:
+        depth = n + self.registry.hidden_chunks
+        where = {"doc_type": doc_type} if doc_type else None
+        while True:
+            result = self.collection.query(
+                query_embeddings=[vector],
+                n_results=max(depth, 1),
+                include=["distances", "metadatas"],
+                where=where,
             )
-            row["chunks"] += 1
-        return [rows[k] for k in sorted(rows)]
+            ids, distances, metas = result["ids"][0], result["distances"][0], result["metadatas"][0]
+            rows = [
+                (chunk_id_of(rid), 1.0 - float(d))
+                for rid, d, meta in zip(ids, distances, metas, strict=True)
+                if self.registry.serves(meta)
+            ]
+            if len(rows) >= n or len(ids) < depth:
+                return rows[:n]
+            depth *= 4
 
-    def vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        """Stored vectors by record id (chunks, or sentences ``<chunk id>#s<n>``)."""
-        got = self.collection.get(ids=list(ids), include=["embeddings"])
-        return {
-            rid: np.asarray(v, dtype=np.float32)
-            for rid, v in zip(got["ids"], got["embeddings"], strict=True)
-        }
+    def _dense_sentence_max(
+        self, vector: np.ndarray, n: int, doc_type: str | None
+    ) -> list[tuple[str, float]]:
+        """A chunk scores as its best vector (itself or one of its stored sentences),
+        among the dense candidates of the chunk vectors."""
+        pool = self._dense(vector, max(n * 8, 64), doc_type)
+        records = {cid: self.record(cid) for cid, _ in pool}
+        stored = self.side.sentences.get([r for r in records.values() if r])
+        scored = [
+            (cid, max([s, *(stored[records[cid]] @ vector).tolist()]))
+            if records[cid] in stored
+            else (cid, s)
+            for cid, s in pool
+        ]
+        return sorted(scored, key=lambda x: (-x[1], x[0]))[:n]
 
     def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id, in one call."""
-        if not ids:
+        records = [r for r in dict.fromkeys(self.record(cid) for cid in ids) if r]
+        if not records:
             return {}
-        got = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
-        return {
-            cid: chunk_from_record(cid, doc, meta)
-            for cid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        }
+        got = self.collection.get(ids=records, include=["documents", "metadatas"])
+        chunks = (
+            chunk_from_record(chunk_id_of(rid), doc, meta)
+            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        )
+        return {c.chunk_id: c for c in chunks}
+
+    def record(self, chunk_id: str) -> str | None:
+        """The Chroma id of a served chunk (None when its document is not served)."""
+        entry = self.registry.docs.get(doc_id_of(chunk_id))
+        return record_id(chunk_id, entry.sha) if entry else None
+
+    def documents(self) -> list[dict[str, Any]]:
+        """One row per served document, in id order."""
+        return [
+            {
+                "doc_id": doc_id,
+                "title": e.title,
+                "type": e.type,
+                "date": e.date,
+                "chunks": e.chunks,
+                "url": (e.url or "").split("#page=")[0],
+            }
+            for doc_id, e in sorted(self.registry.docs.items())
+        ]
+
+
+class OpenIndex:
+    """A readable index that follows new versions: every ``index_refresh_s`` a search looks
+    at the registry (one small read) and, when another version was published, reads that one.
+    Searches take one :class:`View` and use it from start to end."""
+
+    def __init__(self, index: Index, info: IndexInfo) -> None:
+        self.index = index
+        self.info = info
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._view = self._read(info.collection)
+
+    def _read(self, name: str) -> View:
+        collection = self.index.store.collection(name)
+        return View(self.index, collection, Registry.from_meta(collection.metadata))
+
+    def view(self) -> View:
+        """The current view, after a look at the registry when one is due."""
+        due = time.monotonic() - self._checked >= self.index.settings.index_refresh_s
+        if due and self._lock.acquire(blocking=False):
+            try:
+                self._checked = time.monotonic()
+                self._refresh()
+            finally:
+                self._lock.release()
+        return self._view
+
+    def _refresh(self) -> None:
+        info = self.index.info()
+        if info is None or f"/l{LAYOUT}:" not in info.chunker:
+            return
+        if info.collection != self.info.collection:
+            view = self._read(info.collection)
+        else:
+            registry = Registry.from_meta(self.index.store.collection(info.collection).metadata)
+            if registry.version == self._view.registry.version:
+                return
+            view = View(self.index, self._view.collection, registry)
+        view.bm25  # noqa: B018 -- built before it is served, not during a search
+        self._view, self.info = view, info
+
+    # the methods below read the current view (one view per call)
+
+    @property
+    def bm25(self) -> BM25Index:
+        return self.view().bm25
+
+    @property
+    def collection(self) -> Any:
+        return self.view().collection
+
+    def dense(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+        """Top ``n`` chunk ids by cosine similarity to the query."""
+        return self.view().dense(self.index.embedder.embed_query(query), n, doc_type)
+
+    def lexical(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+        return self.view().lexical(query, n, doc_type)
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        return self.view().chunks(ids)
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self.view().documents()
+
+    def sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """Each chunk's sentence vectors (one row per sentence of ``chunk_sentences``, or one
+        row for a one-sentence chunk), in one read; missing ones are embedded and kept."""
+        view = self.view()
+        shas = {c.chunk_id: getattr(view.registry.docs.get(c.doc_id), "sha", "") for c in chunks}
+        keys = {cid: record_id(cid, sha) for cid, sha in shas.items()}
+        stored = view.side.sentences.get(list(keys.values()))
+        found = {cid: stored[key] for cid, key in keys.items() if key in stored}
+        missing = list({c.chunk_id: c for c in chunks if c.chunk_id not in found}.values())
+        if missing:
+            context = self.index.settings.embed_context
+            texts = [sentence_texts(c, context) for c in missing]
+            flat = self.index.embedder.embed_batch([t for ts in texts for t in ts], "passage")
+            rows, start = [], 0
+            for chunk, ts in zip(missing, texts, strict=True):
+                matrix = np.asarray(flat[start : start + len(ts)], dtype=np.float32)
+                doc = doc_key(chunk.doc_id, shas[chunk.chunk_id])
+                rows.append((keys[chunk.chunk_id], doc, matrix))
+                found[chunk.chunk_id] = matrix
+                start += len(ts)
+            view.side.sentences.put(rows)
+        return found

@@ -1,8 +1,9 @@
 """Retrieval: BM25, dense, and hybrid (reciprocal rank fusion) over an :class:`OpenIndex`.
 
-A retriever implements one method, :meth:`Retriever.ranked` (chunk ids with scores, best
-first); :meth:`Retriever.search` turns them into :class:`Hit` objects. Ties are broken by
-chunk id so that results are deterministic.
+A retriever implements one method, ``_rank`` (chunk ids with scores, best first, over one
+view of the index); :meth:`Retriever.search` turns them into :class:`Hit` objects. Ties are
+broken by chunk id (a hash of the chunk's document, section and text) so that results are
+deterministic.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .chunking import Chunk
-from .index import OpenIndex
+from .index import OpenIndex, View
 from .lexicon import french_glosses
 from .text import detect_language
 
@@ -72,18 +73,24 @@ def reciprocal_rank_fusion(rankings: Sequence[Ranking], k0: int = 60) -> Ranking
 
 
 class Retriever(ABC):
-    """Base class: implement ``ranked``; ``search`` builds the hits."""
+    """Base class: implement ``_rank`` (over one view of the index); ``ranked`` and
+    ``search`` read the index's current view once per call."""
 
     def __init__(self, index: OpenIndex) -> None:
         self.index = index
 
     @abstractmethod
-    def ranked(self, query: str, n: int, doc_type: str | None = None) -> Ranking:
+    def _rank(self, view: View, query: str, n: int, doc_type: str | None) -> Ranking:
         """Up to ``n`` (chunk id, score) pairs, best first."""
 
+    def ranked(self, query: str, n: int, doc_type: str | None = None) -> Ranking:
+        """Up to ``n`` (chunk id, score) pairs, best first."""
+        return self._rank(self.index.view(), query, n, doc_type)
+
     def search(self, query: str, k: int = 5, doc_type: str | None = None) -> list[Hit]:
-        ranking = self.ranked(query, k, doc_type)[:k]
-        chunks = self.index.chunks([cid for cid, _ in ranking])
+        view = self.index.view()
+        ranking = self._rank(view, query, k, doc_type)[:k]
+        chunks = view.chunks([cid for cid, _ in ranking])
         return [
             self._hit(chunks[cid], score, rank)
             for rank, (cid, score) in enumerate(ranking, start=1)
@@ -92,18 +99,21 @@ class Retriever(ABC):
     def _hit(self, chunk: Chunk, score: float, rank: int) -> Hit:
         return Hit(chunk, score, rank)
 
+    def _dense(self, view: View, query: str, n: int, doc_type: str | None) -> Ranking:
+        return view.dense(self.index.index.embedder.embed_query(query), n, doc_type)
+
 
 class BM25Retriever(Retriever):
-    def ranked(self, query: str, n: int, doc_type: str | None = None) -> Ranking:
-        return self.index.lexical(query, n, doc_type)
+    def _rank(self, view: View, query: str, n: int, doc_type: str | None) -> Ranking:
+        return view.lexical(query, n, doc_type)
 
     def _hit(self, chunk: Chunk, score: float, rank: int) -> Hit:
         return Hit(chunk, score, rank, bm25_rank=rank, bm25_score=score)
 
 
 class DenseRetriever(Retriever):
-    def ranked(self, query: str, n: int, doc_type: str | None = None) -> Ranking:
-        return self.index.dense(query, n, doc_type)
+    def _rank(self, view: View, query: str, n: int, doc_type: str | None) -> Ranking:
+        return self._dense(view, query, n, doc_type)
 
     def _hit(self, chunk: Chunk, score: float, rank: int) -> Hit:
         return Hit(chunk, score, rank, dense_rank=rank, dense_score=score)
@@ -117,18 +127,21 @@ class HybridRetriever(Retriever):
         self.candidates = candidates
         self.rrf_k = rrf_k
 
-    def _both(self, query: str, n: int, doc_type: str | None) -> tuple[Ranking, Ranking]:
+    def _both(
+        self, view: View, query: str, n: int, doc_type: str | None
+    ) -> tuple[Ranking, Ranking]:
         depth = max(n, self.candidates)
-        words = lexical_query(query)
-        return self.index.lexical(words, depth, doc_type), self.index.dense(query, depth, doc_type)
+        lexical = view.lexical(lexical_query(query), depth, doc_type)
+        return lexical, self._dense(view, query, depth, doc_type)
 
-    def ranked(self, query: str, n: int, doc_type: str | None = None) -> Ranking:
-        return reciprocal_rank_fusion(self._both(query, n, doc_type), self.rrf_k)
+    def _rank(self, view: View, query: str, n: int, doc_type: str | None) -> Ranking:
+        return reciprocal_rank_fusion(self._both(view, query, n, doc_type), self.rrf_k)
 
     def search(self, query: str, k: int = 5, doc_type: str | None = None) -> list[Hit]:
-        lexical, dense = self._both(query, k, doc_type)
+        view = self.index.view()
+        lexical, dense = self._both(view, query, k, doc_type)
         fused = reciprocal_rank_fusion([lexical, dense], self.rrf_k)[:k]
-        chunks = self.index.chunks([cid for cid, _ in fused])
+        chunks = view.chunks([cid for cid, _ in fused])
         b = {cid: (r, s) for r, (cid, s) in enumerate(lexical, start=1)}
         d = {cid: (r, s) for r, (cid, s) in enumerate(dense, start=1)}
         return [

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     sentence_vectors: bool = Field(
         default=True, description="Also store a vector per sentence (used to pick quotes)."
     )
+    index_refresh_s: float = Field(
+        default=2.0, ge=0, description="How often a server looks for a new index version."
+    )
     dense_sentence_max: bool = Field(
         default=False, description="Dense score of a chunk = its best sentence's (measured off)."
     )
@@ -104,8 +107,9 @@ class Settings(BaseSettings):
         return self.home / "chroma"
 
     @property
-    def bm25_dir(self) -> Path:
-        return self.home / "bm25"
+    def index_dir(self) -> Path:
+        """Side files of the index (BM25 term blocks, sentence vectors), per collection."""
+        return self.home / "index"
 
     @property
     def downloads_dir(self) -> Path:

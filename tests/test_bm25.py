@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from assistant.bm25 import BM25Index, tokenize
+from assistant.bm25 import BM25Index, TermBlock, tokenize
 
 CORPUS = {
     "a": "Le comité fictif évalue les logiciels d'aide au diagnostic.",
@@ -63,23 +64,58 @@ def reference_bm25(docs: list[list[str]], query: list[str], k1=1.2, b=0.75) -> l
     return scores
 
 
-def test_scores_match_a_reference_implementation(tmp_path: Path):
+def test_scores_match_a_reference_implementation():
     texts = [*CORPUS.values(), "Le comité fictif évalue, évalue encore et évalue toujours."]
     index = BM25Index.build([str(i) for i in range(len(texts))], texts)
     tokenized = [tokenize(t) for t in texts]
     for query in ("comité évalue", "patients outil", "trois hôpitaux pilotes"):
         expected = reference_bm25(tokenized, tokenize(query))
         assert list(index.scores(query)) == pytest.approx(expected, rel=1e-5)
-    index.save(tmp_path / "bm25")
-    reloaded = BM25Index.load(tmp_path / "bm25")
-    assert reloaded is not None and reloaded.ids == index.ids
-    assert list(reloaded.scores("comité évalue")) == pytest.approx(
-        list(index.scores("comité évalue"))
-    )
 
 
-def test_missing_or_damaged_saved_index_loads_as_none(tmp_path: Path):
-    assert BM25Index.load(tmp_path / "absent") is None
-    (tmp_path / "bad").mkdir()
-    (tmp_path / "bad" / "ids.json").write_text("not json")
-    assert BM25Index.load(tmp_path / "bad") is None
+def test_scores_match_bm25s_on_the_same_tokens():
+    """The library this index replaced (it cannot add a document without re-indexing all)."""
+    import bm25s
+
+    texts = [*CORPUS.values(), "Le comité fictif évalue, évalue encore et évalue toujours."]
+    index = BM25Index.build([str(i) for i in range(len(texts))], texts)
+    reference = bm25s.BM25(k1=1.2, b=0.75)
+    reference.index([tokenize(t) for t in texts], show_progress=False)
+    for query in ("comité évalue", "information écrite des patients", "hôpitaux"):
+        tokens = sorted(set(tokenize(query)))
+        assert list(index.scores(query)) == pytest.approx(
+            list(reference.get_scores(tokens)), rel=1e-5
+        )
+
+
+def test_blocks_stacked_score_like_one_index_built_at_once(tmp_path: Path):
+    """Adding a document adds a block: the same scores as re-indexing everything."""
+    ids, texts = list(CORPUS), list(CORPUS.values())
+    whole = BM25Index.build(ids, texts)
+    first = TermBlock.from_texts(ids[:2], texts[:2])
+    second = TermBlock.from_texts(ids[2:], texts[2:])
+    second.save(tmp_path / "b.npz")
+    reloaded = TermBlock.load(tmp_path / "b.npz")
+    assert reloaded is not None and reloaded.ids == ids[2:]
+    stacked = BM25Index([first, reloaded])
+    assert stacked.ids == whole.ids
+    for query in ("évaluation des logiciels", "telesurveillance", "outil fictif patients"):
+        assert list(stacked.scores(query)) == pytest.approx(list(whole.scores(query)))
+    assert stacked.knows(tokenize("hôpitaux")[0]) and not stacked.knows("blanquet")
+
+
+def test_top_orders_by_score_then_id_and_honours_a_mask():
+    texts = {"z": "outil fictif", "y": "outil fictif", "x": "autre chose", "w": "outil"}
+    index = BM25Index.build(list(texts), list(texts.values()))
+    assert [cid for cid, _ in index.top("outil fictif", 3)] == ["y", "z", "w"]
+    assert [cid for cid, _ in index.top("outil fictif", 1)] == ["y"]  # tie: smaller id first
+    mask = np.array([True, False, True, True])
+    assert [cid for cid, _ in index.top("outil fictif", 3, mask)] == ["z", "w"]
+    assert index.top("blanquette", 3) == []
+    assert BM25Index([]).top("outil", 3) == []
+
+
+def test_missing_or_damaged_block_loads_as_none(tmp_path: Path):
+    assert TermBlock.load(tmp_path / "absent.npz") is None
+    (tmp_path / "bad.npz").write_bytes(b"not a numpy archive")
+    assert TermBlock.load(tmp_path / "bad.npz") is None

@@ -63,10 +63,23 @@ def test_ingest_and_search_through_a_chroma_server(tmp_path: Path, e5, chroma_se
     assert again.embedded_chunks == 0 and again.collection is None
 
     # another machine (empty local data dir) shares the server: BM25 is rebuilt from it
-    other = load_settings(home=tmp_path / "other-home", chroma_url=chroma_server)
-    hits = make_retriever(Index(other, e5).open()).search("le tri des appels", 3)
+    other = load_settings(home=tmp_path / "other-home", chroma_url=chroma_server, index_refresh_s=0)
+    reader = Index(other, e5).open()
+    hits = make_retriever(reader).search("le tri des appels", 3)
     assert hits[0].chunk.doc_id == "fictif-01"
-    assert (other.bm25_dir / report.collection / "ids.json").is_file()
+    assert len(list((other.index_dir / report.collection / "terms").glob("*.npz"))) == 3
+    # and it fills its own sentence vectors on first use
+    vectors = reader.sentence_vectors([hits[0].chunk])
+    assert vectors[hits[0].chunk.chunk_id].shape[1] == 384
+
+    # an update made by the first machine reaches the other one without reopening
+    paths[2].write_text(
+        paths[2].read_text(encoding="utf-8") + "\nUne note fictive sur la buanderie.\n", "utf-8"
+    )
+    update = Index(settings, e5).ingest([load_file(p) for p in paths[1:]])
+    assert update.changed == ["fictif-02"] and update.removed == ["fictif-00"]
+    assert make_retriever(reader).search("la buanderie", 1)[0].chunk.doc_id == "fictif-02"
+    assert "fictif-00" not in {d["doc_id"] for d in reader.documents()}
 
 
 def test_unreachable_chroma_server_is_a_clear_error(tmp_path: Path, e5):

@@ -105,6 +105,8 @@ def test_bundled_corpus_chunks_fit_the_embedder():
     chunks = chunk_document(report.documents[0])
     assert 8 <= len(chunks) <= 30
     assert max(c.n_tokens for c in chunks) <= 320
+    # each piece is counted once and the counts are summed: exact on the published page
+    assert [c.n_tokens for c in chunks] == [e5_token_counter()(c.text) for c in chunks]
     cadre = next(c for c in chunks if "s’articule autour de 3 axes" in c.text)
     assert cadre.section == "Construire un cadre de confiance"
     assert "- Développer un cadre d’évaluation adapté" in cadre.text
