@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import statistics
 import sys
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -195,24 +196,39 @@ def corpus_check(ctx: click.Context, paths: tuple[Path, ...], show_chunks: bool)
 
 
 def _progress_bar() -> tuple[Any, Callable[[str, int, int], None]]:
-    """Progress on stderr: a rich bar in a terminal, plain lines in logs and pipes."""
+    """Progress on stderr with the rate (items/s) and the time left: a rich bar in a terminal,
+    plain lines in logs and pipes."""
     from contextlib import nullcontext
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     labels = {
         "embed": "Embedding new/changed chunks",
-        "copy": "Copying unchanged chunks",
         "questions": "Questions",
     }
+    units = {"embed": "chunks", "questions": "questions"}
     if not sys.stderr.isatty():
         last: dict[str, int] = {}
+        started: dict[str, float] = {}
 
         def log(stage: str, done: int, total: int) -> None:
+            now = time.monotonic()
+            started.setdefault(stage, now)
             step = max(1, total // 4)
             if stage not in last or done >= last[stage] + step or done == total:
                 last[stage] = done
-                click.echo(f"{labels.get(stage, stage)}: {done}/{total}", err=True)
+                elapsed = now - started[stage]
+                rate = done / elapsed if elapsed > 0 and done else 0.0
+                eta = f", ETA {(total - done) / rate:.0f} s" if rate and done < total else ""
+                speed = f" ({rate:.1f} {units.get(stage, 'items')}/s{eta})" if rate else ""
+                click.echo(f"{labels.get(stage, stage)}: {done}/{total}{speed}", err=True)
 
         return nullcontext(), log
 
@@ -220,15 +236,20 @@ def _progress_bar() -> tuple[Any, Callable[[str, int, int], None]]:
         "[progress.description]{task.description}",
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
         console=Console(stderr=True),
     )
     tasks: dict[str, Any] = {}
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
-            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total)
-        bar.update(tasks[stage], completed=done, total=total)
+            tasks[stage] = bar.add_task(labels.get(stage, stage), total=total, rate="")
+        speed = bar.tasks[tasks[stage]].speed
+        rate = f"{speed:.1f} {units.get(stage, 'items')}/s" if speed else ""
+        bar.update(tasks[stage], completed=done, total=total, rate=rate)
 
     return bar, update
 

@@ -97,40 +97,40 @@ def bm25_text(chunk: Chunk) -> str:
     return f"{chunk.section}\n{chunk.text}"
 
 
+def version(sha: str) -> str:
+    """The document version a record belongs to (a prefix of the document's SHA-256)."""
+    return sha[:16]
+
+
 def chunk_metadata(chunk: Chunk, doc_sha: str) -> dict[str, Any]:
+    """What Chroma keeps of a chunk beside its text; what the whole document shares (title,
+    link, date, type) is in the registry."""
     meta: dict[str, Any] = {
         "doc_id": chunk.doc_id,
-        "doc_sha": doc_sha,
-        "title": chunk.title,
+        "doc_sha": version(doc_sha),
         "section_path": json.dumps(chunk.section_path, ensure_ascii=False),
         "n_tokens": chunk.n_tokens,
         "ordinal": chunk.ordinal,
-        "doc_type": chunk.doc_type,
     }
-    optional = {
-        "page": chunk.page,
-        "page_end": chunk.page_end,
-        "url": chunk.url,
-        "date": chunk.date,
-    }
-    meta.update({k: v for k, v in optional.items() if v is not None})
+    meta.update({k: v for k, v in (("page", chunk.page), ("page_end", chunk.page_end)) if v})
     return meta
 
 
-def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any], doc: DocEntry) -> Chunk:
+    page = meta.get("page")
     return Chunk(
         chunk_id=chunk_id,
         doc_id=meta["doc_id"],
-        title=meta["title"],
+        title=doc.title,
         text=text,
         section_path=tuple(json.loads(meta["section_path"])),
         n_tokens=int(meta["n_tokens"]),
         ordinal=int(meta["ordinal"]),
-        page=meta.get("page"),
+        page=page,
         page_end=meta.get("page_end"),
-        url=meta.get("url"),
-        date=meta.get("date"),
-        doc_type=meta.get("doc_type", "document"),
+        url=f"{doc.url}#page={page}" if doc.pdf and page is not None else doc.url,
+        date=doc.date,
+        doc_type=doc.type or "document",
     )
 
 
@@ -166,7 +166,8 @@ class DocEntry:
     title: str = ""
     type: str | None = None
     date: str | None = None
-    url: str | None = None
+    url: str | None = None  # the document's link (a PDF's chunks add #page=N)
+    pdf: bool = False
 
 
 @dataclass
@@ -201,7 +202,7 @@ class Registry:
     def serves(self, meta: dict[str, Any]) -> bool:
         """True if a record (by its metadata) belongs to a served document version."""
         entry = self.docs.get(meta.get("doc_id", ""))
-        return entry is not None and entry.sha == meta.get("doc_sha")
+        return entry is not None and version(entry.sha) == meta.get("doc_sha")
 
     def corpus_version(self) -> str:
         return hashlib.sha256(
@@ -375,7 +376,7 @@ class SideFiles:
 
 
 def _version_filter(doc_id: str, sha: str) -> dict:
-    return {"$and": [{"doc_id": doc_id}, {"doc_sha": sha}]}
+    return {"$and": [{"doc_id": doc_id}, {"doc_sha": version(sha)}]}
 
 
 # --------------------------------------------------------------------------- the index
@@ -544,7 +545,7 @@ class Index:
             meta = doc.meta
             url = meta.url or doc.source.resolve().as_uri()
             registry.docs[doc.doc_id] = DocEntry(
-                doc.sha256, len(chunks), meta.title, meta.doc_type, meta.date, url
+                doc.sha256, len(chunks), meta.title, meta.doc_type, meta.date, url, doc.fmt == "pdf"
             )
         for doc_id in removed:
             old = registry.docs.pop(doc_id)
@@ -593,6 +594,7 @@ class Index:
             if progress:
                 progress("embed", done, total)
         writer.flush()
+        side.sentences.close()  # the last connection checkpoints the write-ahead log
         return total
 
     def _collect_garbage(self) -> None:
@@ -664,7 +666,8 @@ class View:
             key=lambda r: int(r["metadata"]["ordinal"]),
         )
         chunks = [
-            chunk_from_record(chunk_id_of(r["id"]), r["document"], r["metadata"]) for r in records
+            chunk_from_record(chunk_id_of(r["id"]), r["document"], r["metadata"], entry)
+            for r in records
         ]
         return TermBlock.from_texts([c.chunk_id for c in chunks], [bm25_text(c) for c in chunks])
 
@@ -686,7 +689,12 @@ class View:
 
     def _dense(self, vector: np.ndarray, n: int, doc_type: str | None) -> list[tuple[str, float]]:
         depth = n + self.registry.hidden_chunks
-        where = {"doc_type": doc_type} if doc_type else None
+        where = None
+        if doc_type:
+            of_type = [d for d, e in self.registry.docs.items() if e.type == doc_type]
+            if not of_type:
+                return []
+            where = {"doc_id": {"$in": of_type}}
         while True:
             result = self.collection.query(
                 query_embeddings=[vector],
@@ -726,9 +734,11 @@ class View:
         if not records:
             return {}
         got = self.collection.get(ids=records, include=["documents", "metadatas"])
+        docs = self.registry.docs
         chunks = (
-            chunk_from_record(chunk_id_of(rid), doc, meta)
-            for rid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            chunk_from_record(chunk_id_of(rid), text, meta, docs[meta["doc_id"]])
+            for rid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            if meta["doc_id"] in docs
         )
         return {c.chunk_id: c for c in chunks}
 

