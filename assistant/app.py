@@ -327,8 +327,10 @@ class Assistant:
     # ---------------------------------------------------------------- for the UI
 
     def ensure_index(self, progress: Progress | None = None) -> IngestReport | None:
-        """Ingest the corpus when there is no index yet (first start); else nothing."""
-        if self.index.info() is not None:
+        """Ingest the corpus when there is no index yet (first start) or when it was built by
+        an earlier version; else nothing."""
+        info = self.index.info()
+        if info is not None and not self.index.outdated(info):
             return None
         return self.ingest(progress=progress)
 

@@ -22,6 +22,7 @@ from the collection on first use.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import shutil
 import threading
@@ -423,6 +424,11 @@ class Index:
             meta.get("created_at", "?"),
         )
 
+    @staticmethod
+    def outdated(info: IndexInfo) -> bool:
+        """True for an index built by an earlier version (another layout): ingest rebuilds it."""
+        return f"/l{LAYOUT}:" not in info.chunker
+
     # ---------------------------------------------------------------- reading
 
     def open(self) -> OpenIndex:
@@ -432,7 +438,7 @@ class Index:
             raise IndexMissingError(self.store.where)
         if info.embedder != self.embedder.id:
             raise IndexMismatchError(info.embedder, self.embedder.id)
-        if f"/l{LAYOUT}:" not in info.chunker:
+        if self.outdated(info):
             raise IndexStoreError(
                 "the index was built by an earlier version of has-assistant",
                 "run `has-assistant ingest` (it rebuilds the index in the new layout)",
@@ -574,22 +580,21 @@ class Index:
             own = [embedding_text(chunk, s.embed_context)]
             sentences = sentence_texts(chunk, s.embed_context) if s.sentence_vectors else []
             texts.append(own + sentences if chunk_sentences(chunk) else own)
-        flat = [t for ts in texts for t in ts]
-        vectors: list[np.ndarray] = []
-        done, first, total = 0, 0, len(items)
+        flat = itertools.chain.from_iterable(texts)
+        pending: list[np.ndarray] = []  # vectors of the chunks not written yet
+        done, total = 0, len(items)
         if progress:
             progress("embed", 0, total)
-        for start in range(0, len(flat), self.embedder.batch_size):
-            batch = flat[start : start + self.embedder.batch_size]
-            vectors.extend(self.embedder.embed_batch(batch, "passage"))
-            while done < total and first + len(texts[done]) <= len(vectors):
+        while batch := list(itertools.islice(flat, self.embedder.batch_size)):
+            pending.extend(self.embedder.embed_batch(batch, "passage"))
+            while done < total and len(texts[done]) <= len(pending):
                 n = len(texts[done])
-                own = vectors[first]
-                sentence_block = vectors[first + 1 : first + n] if n > 1 else [own]
+                own = pending[0]
+                sentence_block = pending[1:n] if n > 1 else [own]
                 if n == 1 and chunk_sentences(items[done][1]):  # sentence vectors turned off
                     sentence_block = []
                 writer.add(items[done], own, sentence_block)
-                first += n
+                del pending[:n]
                 done += 1
             if progress:
                 progress("embed", done, total)
@@ -791,7 +796,7 @@ class OpenIndex:
 
     def _refresh(self) -> None:
         info = self.index.info()
-        if info is None or f"/l{LAYOUT}:" not in info.chunker:
+        if info is None or self.index.outdated(info):
             return
         if info.collection != self.info.collection:
             view = self._read(info.collection)

@@ -327,3 +327,22 @@ def test_a_reader_during_an_update_sees_the_old_or_the_new_document_never_both_o
     # every search saw one version of the document: some of it, and nothing of the other
     assert all(seen_texts and (seen_texts <= old or seen_texts <= new) for seen_texts in seen)
     assert seen[0] <= old and seen[-1] <= new and not seen[-1] <= old
+
+
+def test_an_index_of_an_earlier_layout_says_to_ingest_and_ingest_rebuilds_it(tmp_path: Path, e5):
+    import numpy as np
+
+    from assistant.errors import IndexStoreError
+
+    index = make_index(tmp_path, e5)
+    # what an earlier version left: sentence records beside the chunks, no registry
+    old = index.store.create({"embedder": e5.id, "chunker": "v2:180/320:ctx=1:sent=1"})
+    old.add(ids=["fictif-00:0"], embeddings=np.ones((1, 384), dtype=np.float32))
+    index.store.set_active(old.name)
+    with pytest.raises(IndexStoreError) as err:
+        index.open()
+    assert "earlier version" in str(err.value) and "has-assistant ingest" in str(err.value)
+    paths = fictitious_docs(tmp_path / "docs", 2)
+    report = index.ingest(load(paths))
+    assert report.added == ["fictif-00", "fictif-01"] and report.collection != old.name
+    assert search_ids(index, "le tri des appels")[0] == "fictif-01"
