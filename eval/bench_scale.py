@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.embeddings import Embedder
-from assistant.index import Index
+from assistant.index import Index, iter_records
 from assistant.loaders import load_file
 from assistant.settings import load_settings
 
@@ -220,8 +220,8 @@ def search_figures(opened, args: argparse.Namespace, e5: Embedder) -> dict:
 
     run("hybrid+e5", hybrid_e5)
     # references over the same data
-    got = view.collection.get(include=["embeddings"], limit=None)
-    matrix = np.asarray(got["embeddings"], dtype=np.float32)
+    records = list(iter_records(view.collection, include=("documents", "metadatas", "embeddings")))
+    matrix = np.asarray([r["embedding"] for r in records], dtype=np.float32)
     run("numpy", lambda i, q: np.argpartition(-(matrix @ vectors[i]), depth)[:depth])
     run(
         "chroma",
@@ -233,11 +233,7 @@ def search_figures(opened, args: argparse.Namespace, e5: Embedder) -> dict:
 
     from assistant.bm25 import tokenize
 
-    records = view.collection.get(include=["documents", "metadatas"], limit=None)
-    texts = [
-        f"{m['section_path']}\n{d}"
-        for d, m in zip(records["documents"], records["metadatas"], strict=True)
-    ]
+    texts = [f"{r['metadata']['section_path']}\n{r['document']}" for r in records]
     started = time.perf_counter()
     raw = bm25s.BM25(k1=1.2, b=0.75)
     raw.index([tokenize(t) for t in texts], show_progress=False)
