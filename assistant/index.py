@@ -458,6 +458,8 @@ class Index:
         if info and info.embedder != self.embedder.id and not rebuild:
             raise IndexMismatchError(info.embedder, self.embedder.id)
         self._collect_garbage()
+        if info and self.outdated(info):  # the side folder of the earlier layout
+            shutil.rmtree(self.settings.home / "bm25", ignore_errors=True)
         full = rebuild or info is None or info.chunker != self.chunker_id
         current = self.store.collection(info.collection) if info else None
         served = Registry.from_meta(current.metadata) if current else Registry()
@@ -736,16 +738,17 @@ class View:
     def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id, in one call."""
         records = [r for r in dict.fromkeys(self.record(cid) for cid in ids) if r]
-        if not records:
-            return {}
-        got = self.collection.get(ids=records, include=["documents", "metadatas"])
-        docs = self.registry.docs
-        chunks = (
-            chunk_from_record(chunk_id_of(rid), text, meta, docs[meta["doc_id"]])
-            for rid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-            if meta["doc_id"] in docs
-        )
-        return {c.chunk_id: c for c in chunks}
+        docs, found = self.registry.docs, {}
+        for start in range(0, len(records), PAGE):  # SQLite bounds the ids of one query
+            got = self.collection.get(
+                ids=records[start : start + PAGE], include=["documents", "metadatas"]
+            )
+            rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            for rid, text, meta in rows:
+                if meta["doc_id"] in docs:
+                    chunk = chunk_from_record(chunk_id_of(rid), text, meta, docs[meta["doc_id"]])
+                    found[chunk.chunk_id] = chunk
+        return found
 
     def record(self, chunk_id: str) -> str | None:
         """The Chroma id of a served chunk (None when its document is not served)."""

@@ -342,7 +342,9 @@ def test_an_index_of_an_earlier_layout_says_to_ingest_and_ingest_rebuilds_it(tmp
     with pytest.raises(IndexStoreError) as err:
         index.open()
     assert "earlier version" in str(err.value) and "has-assistant ingest" in str(err.value)
+    (index.settings.home / "bm25" / old.name).mkdir(parents=True)  # its BM25 side folder
     paths = fictitious_docs(tmp_path / "docs", 2)
     report = index.ingest(load(paths))
     assert report.added == ["fictif-00", "fictif-01"] and report.collection != old.name
+    assert not (index.settings.home / "bm25").exists()
     assert search_ids(index, "le tri des appels")[0] == "fictif-01"
