@@ -464,7 +464,20 @@ def load_file(
             f"supported: {', '.join(SUPPORTED_SUFFIXES)}",
         )
     data = _read_bytes(path, max_bytes)
-    blocks, title_hint = _parse(path, data)
+    try:
+        blocks, title_hint = _parse(path, data)
+    except DocumentLoadError:
+        raise
+    except RecursionError as exc:
+        raise DocumentLoadError(
+            path, "structure nested too deeply to read", "check the file"
+        ) from exc
+    except MemoryError as exc:
+        raise DocumentLoadError(path, "too large to read in memory", "split the file") from exc
+    except Exception as exc:  # any parser failure on a broken or hostile file is this file's error
+        raise DocumentLoadError(
+            path, f"unreadable file ({type(exc).__name__}: {exc})", "check or re-download the file"
+        ) from exc
     if not any(b.text.strip() for b in blocks):
         raise DocumentLoadError(path, "no text found in the document")
     pages = {b.page for b in blocks if b.page is not None}

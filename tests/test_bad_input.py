@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import hostile_pdfs
 import pytest
 
 from assistant.app import Assistant
@@ -44,6 +45,18 @@ LATIN1_TEXT = "à Valombre, le comité fictif a étudié la télésurveillance e
 def corrupt_pdf(folder: Path) -> Path:
     path = folder / "corrompu.pdf"
     path.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage \x00\xff trailer")
+    return path
+
+
+def inflation_bomb_pdf(folder: Path) -> Path:
+    path = folder / "bombe.pdf"
+    path.write_bytes(hostile_pdfs.inflation_bomb())
+    return path
+
+
+def deep_tree_pdf(folder: Path) -> Path:
+    path = folder / "arbre-profond.pdf"
+    path.write_bytes(hostile_pdfs.deep_page_tree())
     return path
 
 
@@ -205,6 +218,19 @@ class QuestionCase:
 MATRIX: list[FileCase | QuestionCase] = [
     FileCase("corrupt-pdf", corrupt_pdf, "corrupt or unreadable PDF", "corrupt or unreadable PDF"),
     FileCase("empty-pdf", empty_pdf, "empty file (0 bytes)", "fichier vide (0 octet)"),
+    # found by the red team: pypdf's own limits raised past the loader and poisoned uploads/
+    FileCase(
+        "pdf-inflation-bomb",
+        inflation_bomb_pdf,
+        "unreadable file (LimitReachedError",
+        "unreadable file (LimitReachedError",
+    ),
+    FileCase(
+        "pdf-page-tree-too-deep",
+        deep_tree_pdf,
+        "unreadable file (LimitReachedError",
+        "unreadable file (LimitReachedError",
+    ),
     FileCase("pdf-without-text-layer", scanned_pdf, "PDF has no text layer", "run OCR"),
     FileCase("oversized-file", oversized_pdf, "file too large", "fichier trop volumineux"),
     FileCase(
@@ -372,6 +398,7 @@ def check_file(case: FileCase, request: pytest.FixtureRequest, tmp_path: Path) -
             assert path.name in str(err.value) and case.upload_error in str(err.value)
             assert not (assistant.uploads_dir / path.name).exists()  # not kept
             assert_kept(baseline, index_state(assistant), "")
+            assert not assistant.ingest().errors  # later ingests are not poisoned
         else:
             report = assistant.add_upload(path)
             assert report.added == [doc_id] and not report.errors
