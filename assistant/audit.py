@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .feedback import sources_of
+from .privacy import redact
 from .store import SQLiteTable
 
 
@@ -49,7 +50,7 @@ class AuditTrail(SQLiteTable):
             (
                 now.isoformat(timespec="seconds"),
                 answer.get("id"),
-                answer["question"],
+                redact(answer["question"]).text,  # already redacted; checked again
                 answer["answer"],
                 int(bool(answer.get("refused"))),
                 answer.get("refusal_reason"),

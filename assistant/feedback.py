@@ -10,6 +10,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from .privacy import redact
 from .store import SQLiteTable
 
 COLUMNS = (
@@ -49,14 +50,15 @@ class FeedbackStore(SQLiteTable):
     """
 
     def add(self, answer: dict[str, Any], useful: bool, comment: str = "") -> int:
-        """Store feedback on an answer object (as produced by ``Answer.as_dict``)."""
+        """Store feedback on an answer object (as produced by ``Answer.as_dict``); the comment
+        and the question go through the patient-data guard first."""
         return self.insert(
             (
                 datetime.now(UTC).isoformat(timespec="seconds"),
                 answer.get("id"),
                 int(useful),
-                comment.strip()[:2000],
-                answer.get("question", ""),
+                redact(comment.strip()[:2000]).text,  # typed freely: the guard first
+                redact(answer.get("question", "")).text,
                 answer.get("answer", ""),
                 sources_of(answer),
                 answer.get("mode"),

@@ -2,9 +2,10 @@
 
 The HAS asks professionals never to enter data identifying a patient into an AI tool. Every
 question goes through :func:`redact` before retrieval, before any LLM call and before it is
-stored: French social security numbers (NIR, key checked), phone numbers, e-mail addresses,
-dates of birth, postal addresses, hospital patient identifiers (IPP), and names introduced by
-a civility or by "patient(e)". Detected data is replaced by a tag such as ``[NIR]``.
+stored: French social security numbers (NIR, with or without a valid key), phone numbers,
+e-mail addresses, dates of birth, postal addresses, hospital patient identifiers (IPP), and
+names introduced by a civility or by "patient(e)". Detected data is replaced by a tag such
+as ``[NIR]``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_NAME = r"[A-ZÀ-Ý][a-zà-ÿ'’\-]+|[A-ZÀ-Ý]\.?"
-_NAMES = rf"(?:{_NAME})(?:[ \-](?:{_NAME}))?"
+# a name: capitalised or in capitals, hyphenated parts kept whole (Jean-Pierre, LE GOFF), or
+# an initial; up to three words (« DUPONT Marie », « Jean-Pierre Martin »)
+_WORD = r"(?:[A-ZÀ-Ý][a-zà-ÿ'’]+|[A-ZÀ-Ý]{2,})"
+_NAME = rf"{_WORD}(?:-{_WORD})*|[A-ZÀ-Ý]\.?"
+_NAMES = rf"(?:{_NAME})(?:[ ](?:{_NAME})){{0,2}}"
+_CIVILITY = r"(?:M\.|(?i:mme|mlle|monsieur|madame|mademoiselle)\.?|(?i:mr|mrs|ms)\.?)"
 
 PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("email", re.compile(r"\b[\w.+\-]+@[\w\-]+(?:\.[\w\-]+)+\b")),
@@ -21,8 +26,8 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "nir",
         re.compile(
-            r"\b[12][ .\-]?\d{2}[ .\-]?(?:0[1-9]|1[0-2]|[2-9]\d)[ .\-]?(?:\d{2}|2[AB])[ .\-]?"
-            r"\d{3}[ .\-]?\d{3}(?:[ .\-]?\d{2})?\b",
+            r"\b[12][ .\-]*\d{2}[ .\-]*(?:0[1-9]|1[0-2]|[2-9]\d)[ .\-]*(?:\d{2}|2[AB])[ .\-]*"
+            r"\d{3}[ .\-]*\d{3}(?:[ .\-]*\d{2})?\b",
             re.I,
         ),
     ),
@@ -60,14 +65,12 @@ PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "nom",
-        re.compile(
-            rf"\b(?:M\.|Mme|Mlle|Monsieur|Madame|Mademoiselle|Mr\.?|Mrs\.?|Ms\.?)\s+({_NAMES})"
-        ),
+        re.compile(rf"\b{_CIVILITY}\s+({_NAMES})"),
     ),
     (
         "nom_patient",
         re.compile(
-            rf"\b(?:[Pp]atient|[Pp]atiente|[Rr]ésident|[Rr]ésidente)\s+({_NAMES})"
+            rf"\b(?i:patiente?|résidente?)\s+({_NAMES})"
             rf"(?=[\s,.;:?!)]|$)"
         ),
     ),
@@ -108,6 +111,17 @@ _NOT_NAMES = {
     "Ms",
     "Dr",
     "Pr",
+    # acronyms of the field, in capitals after "patient" (« le dossier du patient DMP »)
+    "Ia",
+    "Dmp",
+    "Dmn",
+    "Dm",
+    "Has",
+    "Ans",
+    "Cnil",
+    "Rgpd",
+    "Si",
+    "Ehpad",
 }
 
 
@@ -136,10 +150,10 @@ class Redaction:
 
 
 def _nir_match(match: re.Match[str]) -> bool:
+    """A NIR-shaped number, with or without its key: redacted even when the key is wrong (a
+    typo in a real number still identifies someone)."""
     digits = re.sub(r"[ .\-]", "", match.group(0))
-    if len(digits) == 15:
-        return nir_key_ok(digits)
-    return len(digits) == 13  # a NIR without its key is still a NIR
+    return len(digits) in (13, 15)
 
 
 def redact(text: str) -> Redaction:
@@ -151,8 +165,8 @@ def redact(text: str) -> Redaction:
             if kind == "nir" and not _nir_match(match):
                 return match.group(0)
             if kind.startswith("nom"):
-                single = match.group(1).strip(".")
-                if kind == "nom_patient" and single in _NOT_NAMES:
+                name = match.group(1).strip(".")
+                if kind == "nom_patient" and name.capitalize() in _NOT_NAMES:
                     return match.group(0)  # "patient Il…": a word, not a name
                 found.append("nom")
                 start = match.start(1) - match.start(0)

@@ -49,10 +49,22 @@ class SQLiteTable:
             return [dict(r) for r in db.execute(f"SELECT * FROM {self.table} ORDER BY id")]
 
     def export_csv(self, target: Path) -> int:
-        """Write every row to ``target`` (UTF-8 with BOM, for spreadsheets); returns the count."""
-        rows = self.rows()
+        """Write every row to ``target`` (UTF-8 with BOM, for spreadsheets); returns the count.
+        Text cells a spreadsheet would run as a formula are neutralised."""
+        rows = [{k: csv_safe(v) for k, v in row.items()} for row in self.rows()]
         with target.open("w", newline="", encoding="utf-8-sig") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(self.columns))
             writer.writeheader()
             writer.writerows(rows)
         return len(rows)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell starting like a formula gets a leading apostrophe (OWASP, CSV injection):
+    the spreadsheet shows the text instead of running it."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

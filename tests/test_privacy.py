@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,7 +28,8 @@ def test_detection_recall_and_false_positives():
 def test_nir_key_check():
     assert nir_key_ok("165037511234507")
     assert not nir_key_ok("165037511234512")
-    assert redact("NIR 1 65 03 75 112 345 12").detected == ()  # wrong key: not a NIR
+    # a wrong key (a typo in a real number) still identifies someone: redacted (red team)
+    assert redact("NIR 1 65 03 75 112 345 12").detected == ("nir",)
     assert redact("NIR 1 65 03 75 112 345 07").detected == ("nir",)
 
 
@@ -76,3 +78,24 @@ def test_privacy_block_setting_refuses(bundled):
     answer = strict.ask("Le patient Dupont, IPP 12345678, peut-il utiliser l'outil ?")
     assert answer.refused and answer.refusal_reason == "out_of_scope"
     assert "Dupont" not in answer.question and answer.privacy["detected"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [  # the red team's misses: each must lose every piece of the identifier
+        ("Le NIR 185057800608436 est-il à saisir ?", "Le NIR [NIR] est-il à saisir ?"),
+        ("NIR 1 85  05 78 006 084 36 du patient", "NIR [NIR] du patient"),
+        ("Madame DUPONT Marie a 40 ans", "Madame [NOM] a 40 ans"),
+        ("MME DUPONT est venue", "MME [NOM] est venue"),
+        ("le patient DUPONT Jean refuse", "le patient [NOM] refuse"),
+        ("Mme. Durand demande l'outil", "Mme. [NOM] demande l'outil"),
+        ("M. Jean-Pierre Martin consulte", "M. [NOM] consulte"),
+    ],
+)
+def test_red_team_identifiers_are_redacted_whole(text: str, kept: str):
+    assert redact(text).text == kept
+
+
+def test_acronyms_after_patient_are_not_names():
+    for text in ("le dossier du patient DMP", "un patient IA", "le patient Il refuse"):
+        assert redact(text).detected == ()

@@ -101,6 +101,43 @@ def test_gradio_client_ask_then_feedback_read_back_from_the_database(server, tmp
     assert exported[-1]["useful"] == "0"
 
 
+def test_feedback_comments_lose_patient_data_and_exports_cannot_run_formulas(server, tmp_path):
+    """Red team: identifiers typed in the comment box were stored and exported as is, and a
+    comment starting with « = » became a formula in the spreadsheet (fictitious data)."""
+    from gradio_client import Client
+
+    url, home, _ = server
+    client = Client(url, verbose=False)
+    answer = client.predict("Quels sont les trois axes du cadre de confiance ?", api_name="/ask")
+    identifiers = ["1 85 05 78 006 084 36", "12/03/1965", "06 12 34 56 78", "j.dupont@exemple.fr"]
+    comment = (
+        f"Mme DUPONT Marie, NIR {identifiers[0]}, née le {identifiers[1]}, "
+        f"tél. {identifiers[2]}, {identifiers[3]} : réponse incomplète"
+    )
+    client.predict(answer["id"], False, comment, api_name="/feedback")
+    formula = '=HYPERLINK("http://exemple.invalid","x")'
+    client.predict(answer["id"], True, formula, api_name="/feedback")
+    with sqlite3.connect(home / "feedback.sqlite3") as db:
+        stored = [r[0] for r in db.execute("SELECT comment FROM feedback ORDER BY id")][-2:]
+    for secret in [*identifiers, "DUPONT", "Marie"]:
+        assert secret not in stored[0]
+    assert "[NIR]" in stored[0] and "[NOM]" in stored[0] and "réponse incomplète" in stored[0]
+    target = tmp_path / "avis.csv"
+    run = has_assistant("feedback", "export", str(target), env={"HAS_ASSISTANT_HOME": str(home)})
+    assert run.returncode == 0
+    exported = [row["comment"] for row in csv.DictReader(target.open(encoding="utf-8-sig"))]
+    assert exported[-2] == stored[0]
+    assert exported[-1] == "'" + formula
+
+
+def test_csv_cells_that_start_like_formulas_are_neutralised():
+    from assistant.store import csv_safe
+
+    for cell in ("=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert csv_safe(cell) == "'" + cell
+    assert csv_safe("Réponse utile") == "Réponse utile" and csv_safe(-2.5) == -2.5
+
+
 @pytest.fixture(scope="module")
 def browser():
     playwright = pytest.importorskip("playwright.sync_api")
