@@ -240,8 +240,13 @@ def _ranked(units: Sequence[Unit]) -> list[Unit]:
     return sorted(units, key=lambda u: (-u.score, u.hit.rank, u.members))
 
 
-def question_parts(question: str) -> list[str]:
-    """The parts of a multi-part question (just the question when it has one part)."""
+MAX_PARTS = 6  # parts searched and answered separately; more would let one question hold
+# the queue (one search per part)
+
+
+def question_parts(question: str, limit: int | None = MAX_PARTS) -> list[str]:
+    """The parts of a multi-part question (just the question when it has one part), at most
+    ``limit`` of them (the first ones)."""
     text = normalize_space(question)
     folded = normalize_for_match(text)
     # split on the folded text, cut the question as written (same length once folded)
@@ -253,7 +258,7 @@ def question_parts(question: str) -> list[str]:
     parts.append(source[start:])
     parts = [p.strip(" ,?") for p in parts if len(tokenize(p)) >= 1]
     parts = list({normalize_for_match(p): p for p in parts}.values())  # once each
-    return parts if len(parts) > 1 else [question]
+    return parts[:limit] if len(parts) > 1 else [question]
 
 
 def question_focus(question: str) -> str | None:

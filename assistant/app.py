@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import messages as texts
-from .answer import Answer, ExtractiveAnswerer, question_parts
+from .answer import MAX_PARTS, Answer, ExtractiveAnswerer, question_parts
 from .audit import AuditTrail
 from .bm25 import tokenize
 from .conversation import Turn, condense
@@ -192,6 +192,8 @@ class Assistant:
         reason = screen(question)  # local rules only: nothing leaves or is stored
         redaction = redact(question)  # from here on, only the redacted question is used
         answer = Answer(question=redaction.text, answer="", language=language, notices=notices)
+        if (count := len(question_parts(redaction.text, limit=None))) > MAX_PARTS:
+            answer.notices.append(texts.too_many_parts(count, MAX_PARTS))
         answer.corpus_version = self.opened.info.corpus_version
         if redaction.detected:
             answer.privacy = redaction.as_dict()

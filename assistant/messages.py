@@ -80,6 +80,13 @@ def truncated(length: int, limit: int) -> str:
     )
 
 
+def too_many_parts(count: int, limit: int) -> str:
+    return (
+        f"Question en {count} parties : seules les {limit} premières sont traitées. / "
+        f"A {count}-part question: only the first {limit} parts are answered."
+    )
+
+
 def part_unanswered(part: str, language: str) -> str:
     """A part of a multi-part question that no indexed passage answers."""
     if language == "en":

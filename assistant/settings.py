@@ -68,6 +68,9 @@ class Settings(BaseSettings):
         default=None, description="Users allowed to upload (comma-separated); default: the first."
     )
     max_concurrency: int = Field(default=4, ge=1, le=64)
+    max_queue: int = Field(
+        default=32, ge=1, le=1000, description="Chat requests waiting beyond this are refused."
+    )
     candidates: int = Field(default=30, ge=1, le=500, description="Per-retriever depth for RRF.")
     rrf_k: int = Field(default=60, ge=1)
     llm_backend: Literal["none", "openai", "ollama", "llamacpp"] = Field(

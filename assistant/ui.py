@@ -251,10 +251,12 @@ def serve(assistant: Assistant, host: str, port: int, block: bool = True) -> gr.
         admins = {n.strip() for n in names if n.strip()}
     feedback = FeedbackStore(settings.feedback_db)
     demo = build_app(ChatApp(assistant, feedback, admins))
-    demo.queue(default_concurrency_limit=settings.max_concurrency)
+    # a bounded queue: beyond it a request is refused at once (busy, retry) instead of waiting
+    demo.queue(default_concurrency_limit=settings.max_concurrency, max_size=settings.max_queue)
     demo.launch(
         server_name=host,
         server_port=port,
+        max_file_size=f"{settings.max_upload_mb}mb",  # refused while it streams in
         auth=auth or None,
         css=CSS,
         prevent_thread_lock=not block,

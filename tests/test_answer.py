@@ -168,3 +168,37 @@ def test_a_hostile_document_is_quoted_at_most_never_obeyed(tmp_path, e5):
             # a user's file is never presented as a HAS publication
             assert answer.answer.startswith("D'après les documents indexés")
             assert "publications de la HAS" not in answer.answer
+
+
+class CountingAssistant:
+    """Counts the searches an Assistant makes (wraps the real one, answers unchanged)."""
+
+    def __init__(self, assistant) -> None:
+        self.assistant, self.searches = assistant, 0
+        self._search = assistant.search
+
+    def __enter__(self):
+        def search(*args, **kwargs):
+            self.searches += 1
+            return self._search(*args, **kwargs)
+
+        self.assistant.search = search
+        return self
+
+    def __exit__(self, *exc) -> None:
+        del self.assistant.search
+
+
+def test_a_question_of_many_parts_is_capped_and_says_so(bundled):
+    """Red team: one question of hundreds of parts made hundreds of searches and held the
+    queue; now the first MAX_PARTS parts are answered and a notice says so."""
+    from assistant.answer import MAX_PARTS, question_parts
+
+    topics = ["axes", "cadre", "confiance", "évaluation", "usage", "outils", "données"]
+    question = " ; ".join(f"quels sont les {t} numéro {i}" for i in range(40) for t in topics)
+    assert len(question_parts(question, limit=None)) > 100
+    assert len(question_parts(question)) == MAX_PARTS
+    with CountingAssistant(bundled) as counting:
+        answer = bundled.ask(question)
+    assert counting.searches <= MAX_PARTS + 1  # the whole question, then each part
+    assert any(f"seules les {MAX_PARTS} premières" in n for n in answer.notices)

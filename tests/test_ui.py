@@ -55,7 +55,8 @@ def start_serve(
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("serve-home")
-    proc, url, log = start_serve(home)
+    limits = {"HAS_ASSISTANT_MAX_UPLOAD_MB": "2", "GRADIO_TEMP_DIR": str(home / "gradio-tmp")}
+    proc, url, log = start_serve(home, limits)
     yield url, home, log
     proc.terminate()
     proc.wait(timeout=30)
@@ -128,6 +129,18 @@ def test_feedback_comments_lose_patient_data_and_exports_cannot_run_formulas(ser
     exported = [row["comment"] for row in csv.DictReader(target.open(encoding="utf-8-sig"))]
     assert exported[-2] == stored[0]
     assert exported[-1] == "'" + formula
+
+
+def test_an_upload_over_the_limit_is_refused_while_it_streams_in(server, tmp_path):
+    """Red team: /gradio_api/upload took 3 × 200 MB from any logged-in user and kept them."""
+    url, home, _ = server
+    big = tmp_path / "fictif-trop-gros.pdf"
+    big.write_bytes(b"%PDF-1.4\n% fictif\n" + b"0" * (3 * 2**20))  # 3 MiB > the 2 MiB limit
+    with big.open("rb") as fh:
+        response = httpx.post(f"{url}gradio_api/upload", files={"files": fh}, timeout=60)
+    assert response.status_code == 413, response.text
+    kept = [p for p in (home / "gradio-tmp").rglob("*") if p.is_file()]
+    assert all(p.stat().st_size < 2**20 for p in kept)
 
 
 def test_csv_cells_that_start_like_formulas_are_neutralised():
