@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
 import numpy as np
@@ -171,13 +171,24 @@ class DocEntry:
     pdf: bool = False
 
 
+class Hidden(NamedTuple):
+    """A version whose records are present but not served."""
+
+    doc_id: str
+    sha: str
+    chunks: int
+    since: float  # when it was hidden (epoch seconds)
+    served: bool  # False: written by an ingest that did not finish, never read
+
+
 @dataclass
 class Registry:
     """What a collection serves, kept in its metadata (one write publishes a new version)."""
 
     version: int = 0
     docs: dict[str, DocEntry] = field(default_factory=dict)
-    hidden: list[tuple[str, str, int]] = field(default_factory=list)  # (doc_id, sha, chunks)
+    # versions present but not served: (doc_id, sha, chunks, hidden since (epoch s), was served)
+    hidden: list[Hidden] = field(default_factory=list)
     updated_at: str = ""
 
     @classmethod
@@ -185,7 +196,7 @@ class Registry:
         meta = meta or {}
         try:
             docs = {k: DocEntry(**v) for k, v in json.loads(meta.get("docs", "{}")).items()}
-            hidden = [tuple(h) for h in json.loads(meta.get("hidden", "[]"))]
+            hidden = [Hidden(*h) for h in json.loads(meta.get("hidden", "[]"))]
         except (ValueError, TypeError) as exc:
             raise IndexStoreError(
                 f"the index registry is unreadable ({exc})", "run `has-assistant ingest --rebuild`"
@@ -198,7 +209,7 @@ class Registry:
 
     @property
     def hidden_chunks(self) -> int:
-        return sum(h[2] for h in self.hidden)
+        return sum(h.chunks for h in self.hidden)
 
     def serves(self, meta: dict[str, Any]) -> bool:
         """True if a record (by its metadata) belongs to a served document version."""
@@ -215,7 +226,7 @@ class Registry:
         return {
             "version": self.version,
             "docs": json.dumps(docs, ensure_ascii=False, separators=(",", ":")),
-            "hidden": json.dumps(self.hidden, separators=(",", ":")),
+            "hidden": json.dumps([list(h) for h in self.hidden], separators=(",", ":")),
             "corpus_version": self.corpus_version(),
             "n_docs": len(self.docs),
             "n_chunks": self.n_chunks,
@@ -477,7 +488,8 @@ class Index:
             collection, registry = current, served
         todo = [wanted[d] for d in (*report.added, *report.changed)]
         chunked = [(doc, self._chunks(doc)) for doc in todo]
-        registry.hidden += [(d.doc_id, d.sha256, len(cs)) for d, cs in chunked]
+        now = time.time()
+        registry.hidden += [Hidden(d.doc_id, d.sha256, len(cs), now, False) for d, cs in chunked]
         self._commit(collection, registry, "building" if full else "ready")  # intent first
         report.embedded_chunks = self._write(collection, chunked, progress)
         self._publish(registry, chunked, report.removed)
@@ -520,14 +532,18 @@ class Index:
         report.removed = sorted(set(indexed) - set(wanted))
 
     def _purge(self, collection: Any, registry: Registry) -> None:
-        """Delete the records and side files of the versions earlier ingests hid."""
-        if not registry.hidden:
+        """Delete the records and side files of hidden versions: at once for versions never
+        served (an interrupted ingest's), after ``index_purge_grace_s`` for replaced ones (a
+        search that began before they were hidden may still read them)."""
+        grace, now = self.settings.index_purge_grace_s, time.time()
+        due = [h for h in registry.hidden if not h.served or now - h.since >= grace]
+        if not due:
             return
         side = self.side(collection.name)
-        for doc_id, sha, _chunks in registry.hidden:
-            collection.delete(where=_version_filter(doc_id, sha))
-            side.forget(doc_id, sha)
-        registry.hidden = []
+        for h in due:
+            collection.delete(where=_version_filter(h.doc_id, h.sha))
+            side.forget(h.doc_id, h.sha)
+        registry.hidden = [h for h in registry.hidden if h not in due]
         self._commit(collection, registry, "ready")
 
     def _commit(self, collection: Any, registry: Registry, state: str) -> None:
@@ -545,11 +561,12 @@ class Index:
     def _publish(registry: Registry, chunked: Chunked, removed: list[str]) -> None:
         """Serve the new versions; hide the versions they replace and removed documents."""
         written = {(d.doc_id, d.sha256) for d, _ in chunked}
-        registry.hidden = [h for h in registry.hidden if (h[0], h[1]) not in written]
+        registry.hidden = [h for h in registry.hidden if (h.doc_id, h.sha) not in written]
+        now = time.time()
         for doc, chunks in chunked:
             old = registry.docs.get(doc.doc_id)
             if old is not None:
-                registry.hidden.append((doc.doc_id, old.sha, old.chunks))
+                registry.hidden.append(Hidden(doc.doc_id, old.sha, old.chunks, now, True))
             meta = doc.meta
             url = meta.url or doc.source.resolve().as_uri()
             registry.docs[doc.doc_id] = DocEntry(
@@ -557,7 +574,7 @@ class Index:
             )
         for doc_id in removed:
             old = registry.docs.pop(doc_id)
-            registry.hidden.append((doc_id, old.sha, old.chunks))
+            registry.hidden.append(Hidden(doc_id, old.sha, old.chunks, now, True))
         registry.version += 1
         registry.updated_at = datetime.now(UTC).isoformat(timespec="seconds")
 

@@ -91,6 +91,7 @@ class Retriever(ABC):
         view = self.index.view()
         ranking = self._rank(view, query, k, doc_type)[:k]
         chunks = view.chunks([cid for cid, _ in ranking])
+        ranking = [(cid, score) for cid, score in ranking if cid in chunks]  # purged meanwhile
         return [
             self._hit(chunks[cid], score, rank)
             for rank, (cid, score) in enumerate(ranking, start=1)
@@ -142,6 +143,7 @@ class HybridRetriever(Retriever):
         lexical, dense = self._both(view, query, k, doc_type)
         fused = reciprocal_rank_fusion([lexical, dense], self.rrf_k)[:k]
         chunks = view.chunks([cid for cid, _ in fused])
+        fused = [(cid, score) for cid, score in fused if cid in chunks]  # purged meanwhile
         b = {cid: (r, s) for r, (cid, s) in enumerate(lexical, start=1)}
         d = {cid: (r, s) for r, (cid, s) in enumerate(dense, start=1)}
         return [

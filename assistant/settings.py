@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     index_refresh_s: float = Field(
         default=2.0, ge=0, description="How often a server looks for a new index version."
     )
+    index_purge_grace_s: float = Field(
+        default=300.0, ge=0, description="Replaced versions are deleted this long after."
+    )
     dense_sentence_max: bool = Field(
         default=False, description="Dense score of a chunk = its best sentence's (measured off)."
     )

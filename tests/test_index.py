@@ -241,7 +241,7 @@ def dense_doc_ids(index: Index, query: str, n: int = 50) -> set[str]:
 
 
 def test_a_removed_document_leaves_bm25_dense_and_the_store(tmp_path: Path, e5):
-    index = make_index(tmp_path, e5)
+    index = make_index(tmp_path, e5, index_purge_grace_s=0)
     paths = fictitious_docs(tmp_path / "docs", 3)
     index.ingest(load(paths))
     assert "fictif-01" in dense_doc_ids(index, "le tri des appels")
@@ -262,7 +262,7 @@ def test_an_interrupted_update_serves_the_old_version_and_the_next_ingest_repair
     tmp_path: Path, e5, exc, monkeypatch
 ):
     monkeypatch.setattr("assistant.index.WRITE_BATCH", 1)  # records reach Chroma at once
-    settings = load_settings(home=tmp_path / "home")
+    settings = load_settings(home=tmp_path / "home", index_purge_grace_s=0)
     paths = fictitious_docs(tmp_path / "docs", 3, paragraphs=6)
     Index(settings, e5).ingest(load(paths))
     before = search_ids(Index(settings, e5), "la radiologie à Valombre", k=5)
