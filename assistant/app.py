@@ -7,8 +7,10 @@ creating it costs nothing and importing this module has no side effect.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -22,11 +24,12 @@ from .bm25 import tokenize
 from .conversation import Turn, condense
 from .corpus import Corpus
 from .embeddings import Embedder, make_embedder
-from .errors import AssistantError
+from .errors import AssistantError, DocumentLoadError
 from .generation import LLMAnswerer, LLMFailure, TokenSink, describe_failure
 from .grounding import GroundingChecker
 from .index import Index, IngestReport, OpenIndex, Progress
 from .llm import Prompts, make_chat_model, model_label
+from .loaders import load_file
 from .policy import off_topic, screen
 from .privacy import redact
 from .retrieval import Hit, Retriever, make_retriever, reciprocal_rank_fusion
@@ -367,7 +370,16 @@ class Assistant:
             raise AssistantError(f"{safe}: ce n'est pas un PDF (contenu)", "vérifiez le fichier")
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         target = self.uploads_dir / safe
-        shutil.copyfile(source, target)
+        # read it under its final name outside uploads/ first: a bad file never replaces a good
+        # one of the same name, and never sits in uploads/ where every ingest would meet it
+        with tempfile.TemporaryDirectory(dir=self.settings.home, prefix=".upload-") as staging:
+            staged = Path(staging) / safe
+            shutil.copyfile(source, staged)
+            try:
+                load_file(staged, max_bytes=self.settings.max_upload_mb * 2**20)
+            except DocumentLoadError as exc:
+                raise AssistantError(f"{safe}: {exc.reason}", exc.hint) from exc
+            os.replace(staged, target)
         report = self.ingest([self.uploads_dir])
         failed = [e for e in report.errors if e.path.resolve() == target.resolve()]
         if failed:

@@ -78,3 +78,27 @@ def test_upload_of_an_empty_pdf_is_refused_and_the_index_kept(chat_app, tmp_path
     assert message.startswith("❌")
     assert chat_app.assistant.index.info().n_chunks == before
     assert not (chat_app.assistant.uploads_dir / "vide.pdf").exists()
+
+
+def test_a_bad_file_under_an_existing_name_keeps_the_good_one(chat_app, tmp_path):
+    """Red team: a broken upload named like an indexed one deleted the good file and its
+    passages."""
+    good = tmp_path / "good" / "note-fictive.txt"
+    good.parent.mkdir()
+    good.write_text(
+        "Note fictive\n\nNote fictive de test sur la stérilisation des outils à Valombre.\n",
+        "utf-8",
+    )
+    message, _ = chat_app.upload(str(good), request_as("admin"), lambda *a, **k: None)
+    assert message.startswith("✅")
+    bad = tmp_path / "bad" / "note-fictive.txt"
+    bad.parent.mkdir()
+    bad.write_bytes(bytes(range(256)) * 40)  # binary, not text
+    message, table = chat_app.upload(str(bad), request_as("admin"), lambda *a, **k: None)
+    assert message.startswith("❌") and "note-fictive.txt" in message
+    kept = chat_app.assistant.uploads_dir / "note-fictive.txt"
+    assert kept.read_bytes() == good.read_bytes()
+    assert any("note-fictive" in str(row) for row in table)
+    hits = chat_app.assistant.search("stérilisation à Valombre", 5)
+    assert "note-fictive" in {h.chunk.doc_id for h in hits}
+    assert not [p for p in chat_app.assistant.settings.home.glob(".upload-*")]  # no debris
