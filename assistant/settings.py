@@ -71,6 +71,10 @@ class Settings(BaseSettings):
         default=None, description="Users allowed to upload (comma-separated); default: the first."
     )
     max_concurrency: int = Field(default=4, ge=1, le=64)
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Wrong passwords (5 min) before a user is locked."
+    )
+    login_lock_s: float = Field(default=300.0, ge=0, description="How long a lockout lasts.")
     max_queue: int = Field(
         default=32, ge=1, le=1000, description="Chat requests waiting beyond this are refused."
     )

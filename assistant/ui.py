@@ -6,8 +6,12 @@ Callbacks only move data between widgets and the facade; rendering lives in
 
 from __future__ import annotations
 
+import asyncio
+import hmac
+import logging
 import queue
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +24,8 @@ from .conversation import Turn
 from .errors import AssistantError
 from .feedback import FeedbackStore
 from .render import answer_markdown, draft_markdown, trainer_markdown
+
+log = logging.getLogger("has_assistant.ui")
 
 HEADER = """# Assistant HAS — numérique et IA en santé
 Réponses **citées** tirées des publications de la Haute Autorité de santé sur le choix et
@@ -58,9 +64,77 @@ def parse_auth(value: str | None) -> list[tuple[str, str]]:
     return pairs
 
 
+def message_text(content: Any) -> str:
+    """The text of a chat message's content: a string, or Gradio 6's list of parts
+    (``[{"type": "text", "text": "…"}, …]``), files and other parts left out."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        content = [content]
+    if isinstance(content, list | tuple):
+        parts = [p.get("text", "") if isinstance(p, dict) else str(p) for p in content]
+        return " ".join(p for p in parts if isinstance(p, str) and p).strip()
+    return ""
+
+
 def _turns(history: list[dict[str, Any]]) -> list[Turn]:
     """Past questions of the chat (the assistant's rendered answers are not re-read)."""
-    return [Turn(str(m["content"])) for m in history if m.get("role") == "user"]
+    return [Turn(message_text(m.get("content"))) for m in history if m.get("role") == "user"]
+
+
+class LoginGuard:
+    """Checks logins; after ``max_failures`` wrong passwords for one user within
+    ``window_s``, that user is locked out for ``lock_s`` (even with the right password). Each
+    failure is logged with the user name, never the password, and answered after a pause."""
+
+    def __init__(
+        self,
+        accounts: list[tuple[str, str]],
+        max_failures: int = 5,
+        window_s: float = 300.0,
+        lock_s: float = 300.0,
+        pause_s: float = 1.0,
+    ) -> None:
+        self.accounts = dict(accounts)
+        self.max_failures, self.window_s, self.lock_s = max_failures, window_s, lock_s
+        self.pause_s = pause_s
+        self.failures: dict[str, list[float]] = {}
+        self.locked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def check(self, username: str, password: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if self.locked_until.get(username, 0.0) > now:
+                log.warning("login refused: user %r is locked out", username)
+                return False
+            expected = self.accounts.get(username)
+            ok = expected is not None and hmac.compare_digest(
+                password.encode("utf-8"), expected.encode("utf-8")
+            )
+            if ok:
+                self.failures.pop(username, None)
+                return True
+            recent = [t for t in self.failures.get(username, []) if now - t < self.window_s]
+            recent.append(now)
+            self.failures[username] = recent
+            if len(recent) >= self.max_failures:
+                self.locked_until[username] = now + self.lock_s
+                log.warning("user %r locked out after %d failed logins", username, len(recent))
+            else:
+                log.warning("failed login for user %r", username)
+            return False
+
+    def gradio_auth(self):
+        """The async callable Gradio's ``launch(auth=…)`` awaits (the pause blocks no one)."""
+
+        async def auth(username: str, password: str) -> bool:
+            ok = self.check(username, password)
+            if not ok:
+                await asyncio.sleep(self.pause_s)
+            return ok
+
+        return auth
 
 
 class ChatApp:
@@ -253,11 +327,12 @@ def serve(assistant: Assistant, host: str, port: int, block: bool = True) -> gr.
     demo = build_app(ChatApp(assistant, feedback, admins))
     # a bounded queue: beyond it a request is refused at once (busy, retry) instead of waiting
     demo.queue(default_concurrency_limit=settings.max_concurrency, max_size=settings.max_queue)
+    guard = LoginGuard(auth, settings.login_max_failures, lock_s=settings.login_lock_s)
     demo.launch(
         server_name=host,
         server_port=port,
         max_file_size=f"{settings.max_upload_mb}mb",  # refused while it streams in
-        auth=auth or None,
+        auth=guard.gradio_auth() if auth else None,
         css=CSS,
         prevent_thread_lock=not block,
         show_error=False,

@@ -143,6 +143,29 @@ def test_an_upload_over_the_limit_is_refused_while_it_streams_in(server, tmp_pat
     assert all(p.stat().st_size < 2**20 for p in kept)
 
 
+def test_login_guard_locks_a_user_then_lets_them_in_again():
+    from assistant.ui import LoginGuard
+
+    guard = LoginGuard([("a", "pw"), ("b", "pw2")], max_failures=3, lock_s=0.3)
+    assert guard.check("a", "pw")
+    assert not any(guard.check("a", "x") for _ in range(3))
+    assert not guard.check("a", "pw")  # locked
+    assert guard.check("b", "pw2") and not guard.check("nobody", "pw")
+    time.sleep(0.35)
+    assert guard.check("a", "pw")
+
+
+def test_follow_up_history_reads_the_text_of_gradio_message_parts():
+    from assistant.ui import _turns
+
+    history = [
+        {"role": "user", "content": [{"type": "text", "text": "Quels sont les axes ?"}]},
+        {"role": "assistant", "content": "réponse"},
+        {"role": "user", "content": "et pour ce guide ?"},
+    ]
+    assert [t.question for t in _turns(history)] == ["Quels sont les axes ?", "et pour ce guide ?"]
+
+
 def test_csv_cells_that_start_like_formulas_are_neutralised():
     from assistant.store import csv_safe
 
@@ -223,7 +246,11 @@ def test_browser_question_sources_passage_feedback_and_refusal(server, browser):
 
 
 def test_login_required_when_auth_is_set(tmp_path):
-    proc, url, _ = start_serve(tmp_path / "home", {"HAS_ASSISTANT_AUTH": "admin:s3cret"})
+    env = {
+        "HAS_ASSISTANT_AUTH": "admin:s3cret,medecin:m0tdepasse",
+        "HAS_ASSISTANT_LOGIN_LOCK_S": "600",
+    }
+    proc, url, log = start_serve(tmp_path / "home", env)
     try:
         from gradio_client import Client
 
@@ -234,6 +261,18 @@ def test_login_required_when_auth_is_set(tmp_path):
             "Quels sont les trois axes du cadre de confiance ?", api_name="/ask"
         )
         assert answer["citations"]
+        # red team: 49 wrong passwords in 1 s, then the right one was accepted
+        login = f"{url}login"
+        for n in range(5):
+            wrong = httpx.post(login, data={"username": "medecin", "password": f"essai{n}"})
+            assert wrong.status_code >= 400
+        right = httpx.post(login, data={"username": "medecin", "password": "m0tdepasse"})
+        assert right.status_code >= 400  # locked out, even with the right password
+        other = httpx.post(login, data={"username": "admin", "password": "s3cret"})
+        assert other.status_code == 200  # another user is not locked
+        text = log.read_text()
+        assert "failed login for user 'medecin'" in text and "locked out" in text
+        assert "essai" not in text and "m0tdepasse" not in text
     finally:
         proc.terminate()
         proc.wait(timeout=30)
