@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -40,6 +40,17 @@ class Publication(BaseModel):
     def _http_only(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("file")
+    @classmethod
+    def _inside_the_corpus(cls, value: str | None) -> str | None:
+        """A bundled file is named relative to the corpus folder and stays inside it."""
+        if value is None:
+            return value
+        path = PurePosixPath(value.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts or PureWindowsPath(value).drive:
+            raise ValueError("must be a path inside the corpus folder (no '/…', no '..')")
         return value
 
     @property

@@ -40,6 +40,10 @@ def write_manifest(root: Path, body: str) -> Path:
         ('[[publication]]\nid = "a b"\ntitle = "A"\n', "publication a b is invalid"),
         ('[[publication]]\nid = "a"\ntitle = "A"\npdf_url = "ftp://x"\n', "http:// or https://"),
         ('[[publication]]\nid = "a"\ntitle = "A"\nunknown = 1\n', "unknown"),
+        # red team: a `file` entry could point anywhere on the server
+        ('[[publication]]\nid = "a"\ntitle = "A"\nfile = "/etc/passwd"\n', "inside the corpus"),
+        ('[[publication]]\nid = "a"\ntitle = "A"\nfile = "../secret.txt"\n', "inside the corpus"),
+        ('[[publication]]\nid = "a"\ntitle = "A"\nfile = "docs/../../x"\n', "inside the corpus"),
         ("[[publication]\n", "invalid TOML"),
     ],
 )
