@@ -385,5 +385,5 @@ class Assistant:
         if failed:
             target.unlink(missing_ok=True)
             self.ingest()  # the bad file leaves the index again
-            raise AssistantError(str(failed[0]))
+            raise AssistantError(f"{safe}: {failed[0].reason}", failed[0].hint)
         return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 REASONS = {
     "no_evidence": "les publications indexées ne répondent pas",
@@ -24,6 +25,19 @@ def _highlight(passage: str, quote: str) -> str:
     ).replace("\n", "<br>")
 
 
+def public_link(url: str | None) -> str | None:
+    """A link users may follow: web addresses only (a local file's path on the server is
+    neither useful to them nor theirs to see)."""
+    return url if url and url.startswith(("http://", "https://")) else None
+
+
+def public_source(url: str | None) -> str:
+    """What the corpus table shows: the web address, or only a local file's name."""
+    if public_link(url):
+        return str(url)
+    return unquote(urlparse(url or "").path).rsplit("/", 1)[-1]
+
+
 def _source_line(c: dict[str, Any]) -> str:
     details = ", ".join(
         x
@@ -31,12 +45,10 @@ def _source_line(c: dict[str, Any]) -> str:
         if x
     )
     section = f" — {html.escape(c['section'])}" if c.get("section") else ""
+    url = public_link(c.get("url"))
     link = (
-        (
-            f' · <a href="{html.escape(c["url"], quote=True)}" target="_blank" '
-            f'rel="noopener">source</a>'
-        )
-        if c.get("url")
+        f' · <a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">source</a>'
+        if url
         else ""
     )
     return f"[{c['n']}] {html.escape(c['title'])}{section} ({html.escape(details)}){link}"

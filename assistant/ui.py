@@ -23,7 +23,7 @@ from .app import Assistant
 from .conversation import Turn
 from .errors import AssistantError
 from .feedback import FeedbackStore
-from .render import answer_markdown, draft_markdown, trainer_markdown
+from .render import answer_markdown, draft_markdown, public_source, trainer_markdown
 
 log = logging.getLogger("has_assistant.ui")
 
@@ -209,7 +209,7 @@ class ChatApp:
 
     def publications(self) -> list[list[Any]]:
         return [
-            [p["title"], p["type"], p["date"], p["chunks"], p["url"]]
+            [p["title"], p["type"], p["date"], p["chunks"], public_source(p["url"])]
             for p in self.assistant.indexed_publications()
         ]
 

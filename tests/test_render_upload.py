@@ -102,3 +102,21 @@ def test_a_bad_file_under_an_existing_name_keeps_the_good_one(chat_app, tmp_path
     hits = chat_app.assistant.search("stérilisation à Valombre", 5)
     assert "note-fictive" in {h.chunk.doc_id for h in hits}
     assert not [p for p in chat_app.assistant.settings.home.glob(".upload-*")]  # no debris
+
+
+def test_local_files_show_their_name_never_a_server_path(chat_app, tmp_path):
+    """Red team: source links and the corpus table showed file:///…/uploads/… paths."""
+    note = tmp_path / "note-locale.txt"
+    note.write_text(
+        "Note locale\n\nNote fictive de test sur la désinfection des sondes à Valombre.\n", "utf-8"
+    )
+    message, table = chat_app.upload(str(note), request_as("admin"), lambda *a, **k: None)
+    assert message.startswith("✅")
+    home = str(chat_app.assistant.settings.home)
+    row = next(r for r in table if r[0] == "Note locale")
+    assert row[-1] == "note-locale.txt"
+    assert all(home not in str(cell) and "file://" not in str(cell) for r in table for cell in r)
+    answer = chat_app.assistant.ask("Quelle note fictive traite de la désinfection des sondes ?")
+    rendered = answer_markdown(answer.as_dict())
+    assert "note-locale" in {c.doc_id for c in answer.citations}
+    assert "file://" not in rendered and home not in rendered
