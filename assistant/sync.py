@@ -9,6 +9,7 @@ cached copy only once complete and checked — a failed download never damages a
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import os
 import tempfile
@@ -137,8 +138,43 @@ def _download(
         raise _Transient(f"timeout after {client.timeout.read}s ({type(exc).__name__})") from exc
     except httpx.RemoteProtocolError as exc:
         raise _Transient(f"truncated or malformed response ({exc})") from exc
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise SyncError(f"redirected to an address that is not http(s) ({exc})") from exc
+    except httpx.TooManyRedirects as exc:
+        raise SyncError(f"too many redirects (more than {MAX_REDIRECTS})") from exc
     except httpx.TransportError as exc:
         raise _Transient(f"connection failed ({exc})") from exc
+    except httpx.HTTPError as exc:  # any other client error is this file's failure
+        raise SyncError(f"download failed ({type(exc).__name__}: {exc})") from exc
+
+
+MAX_REDIRECTS = 5
+
+
+def _is_local(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private or address.is_link_local
+
+
+def check_redirect(response: httpx.Response) -> None:
+    """Follow a redirect only to http(s), and to a local address only on the same origin
+    (a public page must not send the server to one of its neighbours' ports)."""
+    if not response.has_redirect_location:
+        return
+    origin = response.request.url
+    try:
+        target = origin.join(response.headers["location"])
+    except httpx.InvalidURL as exc:
+        raise SyncError(f"redirected to an address that is not http(s) ({exc})") from exc
+    if target.scheme not in ("http", "https"):
+        raise SyncError(f"redirected to an address that is not http(s) ({target.scheme}:)")
+    if _is_local(target.host) and (target.host, target.port) != (origin.host, origin.port):
+        raise SyncError(f"redirected to a local address ({target.host}:{target.port}), refused")
 
 
 def _sha256(path: Path) -> str:
@@ -213,7 +249,13 @@ def sync_corpus(corpus: Corpus, only: Iterable[str] = ()) -> list[SyncResult]:
     results: list[SyncResult] = []
     timeout = httpx.Timeout(settings.sync_timeout_s)
     headers = {"User-Agent": settings.user_agent}
-    with httpx.Client(timeout=timeout, headers=headers, follow_redirects=True) as client:
+    with httpx.Client(
+        timeout=timeout,
+        headers=headers,
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        event_hooks={"response": [check_redirect]},
+    ) as client:
         for pub in pubs:
             results.append(
                 sync_publication(

@@ -20,6 +20,7 @@ class Route:
     delay_s: float = 0.0  # sleep before answering (timeouts)
     truncate: bool = False  # announce the full length, send half, close
     fail_first: int = 0  # answer 503 this many times first
+    location: str | None = None  # a redirect (status 302) to this address
     hits: int = 0
 
 
@@ -49,6 +50,12 @@ def start_server() -> tuple[Server, ThreadingHTTPServer]:
                 self._send(404, b"not found", "text/plain")
                 return
             route.hits += 1
+            if route.location is not None:
+                self.send_response(302)
+                self.send_header("Location", route.location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if route.delay_s:
                 time.sleep(route.delay_s)
             if route.hits <= route.fail_first:

@@ -196,3 +196,36 @@ def test_cli_sync_prints_a_summary_and_exits_non_zero_on_failure(tmp_path: Path,
     assert run.returncode == 1
     assert "unknown publication id(s): nope" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_hostile_redirects_fail_their_file_only(tmp_path: Path, server: Server):
+    """Red team: a redirect to data: or a redirect loop aborted the whole sync with a
+    traceback, and redirects to other local ports were followed."""
+    neighbour, neighbour_httpd = start_server()  # another service on this machine
+    try:
+        neighbour.routes["/admin.pdf"] = Route(pdf_bytes(tmp_path, "Service voisin fictif."))
+        server.routes["/guide.pdf"] = Route(pdf_bytes(tmp_path, "Guide fictif."))
+        server.routes["/boucle.pdf"] = Route(location="/boucle.pdf")
+        server.routes["/donnees.pdf"] = Route(location="data:application/pdf;base64,JVBERg==")
+        server.routes["/voisin.pdf"] = Route(location=neighbour.url("/admin.pdf"))
+        server.routes["/ici.pdf"] = Route(location="/guide.pdf")  # same origin: followed
+        corpus = setup_corpus(
+            tmp_path,
+            server,
+            {
+                "guide": "/guide.pdf",
+                "boucle": "/boucle.pdf",
+                "donnees": "/donnees.pdf",
+                "voisin": "/voisin.pdf",
+                "ici": "/ici.pdf",
+            },
+        )
+        results = by_id(sync_corpus(corpus))
+    finally:
+        neighbour_httpd.shutdown()
+        neighbour_httpd.server_close()
+    assert results["guide"].status == "new" and results["ici"].status == "new"
+    assert results["boucle"].status == "failed" and "too many redirects" in results["boucle"].reason
+    assert results["donnees"].status == "failed" and "not http(s)" in results["donnees"].reason
+    assert results["voisin"].status == "failed" and "local address" in results["voisin"].reason
+    assert neighbour.routes["/admin.pdf"].hits == 0
