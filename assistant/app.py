@@ -28,8 +28,8 @@ from .errors import AssistantError, DocumentLoadError
 from .generation import LLMAnswerer, LLMFailure, TokenSink, describe_failure
 from .grounding import GroundingChecker
 from .index import Index, IngestReport, OpenIndex, Progress
+from .isolation import load_file_isolated
 from .llm import Prompts, make_chat_model, model_label
-from .loaders import load_file
 from .policy import off_topic, screen
 from .privacy import redact
 from .retrieval import Hit, Retriever, make_retriever, reciprocal_rank_fusion
@@ -376,7 +376,12 @@ class Assistant:
             staged = Path(staging) / safe
             shutil.copyfile(source, staged)
             try:
-                load_file(staged, max_bytes=self.settings.max_upload_mb * 2**20)
+                load_file_isolated(
+                    staged,
+                    self.settings.max_upload_mb * 2**20,
+                    self.settings.parse_timeout_s,
+                    self.settings.parse_memory_mb,
+                )
             except DocumentLoadError as exc:
                 raise AssistantError(f"{safe}: {exc.reason}", exc.hint) from exc
             os.replace(staged, target)

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default=False, description="Refuse questions with patient data (default: redact)."
     )
     max_upload_mb: int = Field(default=50, ge=1, le=1024, description="Largest chat upload.")
+    parse_timeout_s: float = Field(
+        default=60.0, gt=0, description="Longest an upload may take to read (separate process)."
+    )
+    parse_memory_mb: int = Field(
+        default=1024, ge=128, description="Most memory reading an upload may take."
+    )
     max_file_mb: int = Field(
         default=64, ge=1, le=4096, description="Largest file `ingest` reads (corpus, your files)."
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import gradio as gr
 import pytest
 
 from assistant.app import Assistant
+from assistant.errors import AssistantError
 from assistant.feedback import FeedbackStore
 from assistant.render import answer_markdown, trainer_markdown
 from assistant.settings import load_settings
@@ -144,3 +148,50 @@ def test_markup_inside_a_document_is_shown_as_text(chat_app, tmp_path):
         for raw in ("<div style", "<form", "<input", "](http", "![pixel]"):
             assert raw not in view
         assert "&lt;form" in view  # shown, as text
+
+
+def hostile_files(folder: Path) -> dict[str, Path]:
+    """Generated hostile files (fictitious, no content worth reading)."""
+    import random
+
+    import hostile_pdfs
+
+    rng = random.Random(7)
+    files = {
+        "profond.html": "<html><body>" + "<div>" * 20000 + "x" + "</div>" * 20000,
+        "plat.html": "<html><body>" + "<p>texte fictif</p>" * 1_500_000 + "</body></html>",
+        "aleatoire.txt": bytes(rng.randrange(256) for _ in range(200_000)),
+        "bombe.pdf": hostile_pdfs.inflation_bomb(),
+        "arbre.pdf": hostile_pdfs.deep_page_tree(),
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, content in files.items():
+        path = folder / name
+        if isinstance(content, str):
+            path.write_text(content, encoding="utf-8")
+        else:
+            path.write_bytes(content)
+        paths[name] = path
+    return paths
+
+
+def test_hostile_uploads_are_read_under_limits_and_never_touch_the_index(tmp_path, e5):
+    """Red team: a 9 KB PDF ran > 24 min, nested HTML grew ~n^2.7, flat HTML took ~165 MB per
+    MB, in the server's own process. Each is now read in a child process under limits."""
+    settings = load_settings(
+        home=tmp_path / "home", parse_timeout_s=4, parse_memory_mb=400, max_upload_mb=64
+    )
+    assistant = Assistant(settings, e5)
+    assistant.ingest()
+    before = assistant.index.info().n_chunks
+    for name, path in hostile_files(tmp_path / "files").items():
+        started = time.monotonic()
+        with pytest.raises(AssistantError) as err:
+            assistant.add_upload(path)
+        assert name in str(err.value)
+        assert time.monotonic() - started < 30  # bounded (4 s of parsing, plus start-up)
+        assert not (assistant.uploads_dir / name).exists()
+    assert assistant.index.info().n_chunks == before
+    report = assistant.ingest()
+    assert not report.errors and report.collection is None  # later ingests unaffected
