@@ -78,6 +78,7 @@ class Assistant:
         gone = [p for p in sources if not p.exists()]
         sources = [p for p in sources if p.exists()]
         loaded = self.corpus.load(sources)
+        self.corpus.cache.prune()  # parsed copies of files no longer in the corpus
         # a file given now that fails to load is reported, not remembered for the next ingests
         failed = {e.path.resolve() for e in loaded.errors} & set(new)
         self.settings.home.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError, DocumentLoadError
-from .loaders import DocMeta, LoadReport, iter_files, load_file, load_files
+from .loaders import DocMeta, LoadReport, ParseCache, iter_files, load_file, load_files
 from .settings import Settings
 
 
@@ -126,6 +126,7 @@ class Corpus:
         self.root = settings.corpus_dir
         self.publications = load_manifest(settings.manifest_path)
         self.max_bytes = settings.max_file_mb * 2**20
+        self.cache = ParseCache(settings.home / "parsed")  # each file parsed once
 
     def downloaded_path(self, pub: Publication) -> Path:
         """Where ``corpus sync`` stores (or would store) this publication."""
@@ -150,7 +151,7 @@ class Corpus:
                 continue
             try:
                 report.documents.append(
-                    load_file(path, status.publication.meta(path), self.max_bytes)
+                    load_file(path, status.publication.meta(path), self.max_bytes, self.cache)
                 )
                 return
             except DocumentLoadError as exc:
@@ -167,7 +168,9 @@ class Corpus:
             self._load_publication(status, report)
         known = {p.resolve() for s in statuses for p in (s.bundled, s.downloaded) if p}
         extra = load_files(
-            (p for p in iter_files(extra_paths) if p.resolve() not in known), self.max_bytes
+            (p for p in iter_files(extra_paths) if p.resolve() not in known),
+            self.max_bytes,
+            self.cache,
         )
         report.documents.extend(extra.documents)
         report.errors.extend(extra.errors)

@@ -9,6 +9,7 @@ errors so that one bad file never stops the others from loading.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -449,8 +450,49 @@ def _parse(path: Path, data: bytes) -> tuple[list[Block], str | None]:
     return parse_plain_text(text), None
 
 
+LOADER_VERSION = "1"  # bump whenever parsing changes: the parse cache is keyed by it
+
+
+class ParseCache:
+    """Parsed blocks by file content, so that a file is parsed once (a PDF's text extraction
+    is the slow part of an ingest): one JSON file per content hash in ``folder``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+
+    @staticmethod
+    def key(path: Path, data: bytes) -> str:
+        digest = hashlib.sha256(data).hexdigest()
+        return f"v{LOADER_VERSION}-{digest}{path.suffix.lower()}"
+
+    def get(self, key: str) -> tuple[list[Block], str | None] | None:
+        self.used.add(key)
+        try:
+            raw = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            return [Block(*b) for b in raw["blocks"]], raw["title"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, key: str, blocks: list[Block], title: str | None) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        rows = [[b.kind, b.text, b.level, b.page] for b in blocks]
+        tmp = self.folder / f".{key}.tmp"
+        tmp.write_text(json.dumps({"blocks": rows, "title": title}, ensure_ascii=False), "utf-8")
+        tmp.replace(self.folder / f"{key}.json")
+
+    def prune(self) -> None:
+        """Forget the files not read since this cache was opened."""
+        for path in self.folder.glob("*.json"):
+            if path.stem not in self.used:
+                path.unlink(missing_ok=True)
+
+
 def load_file(
-    path: Path | str, meta: DocMeta | None = None, max_bytes: int = MAX_FILE_BYTES
+    path: Path | str,
+    meta: DocMeta | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+    cache: ParseCache | None = None,
 ) -> Document:
     """Load one file into a :class:`Document`.
 
@@ -464,8 +506,10 @@ def load_file(
             f"supported: {', '.join(SUPPORTED_SUFFIXES)}",
         )
     data = _read_bytes(path, max_bytes)
+    key = ParseCache.key(path, data) if cache else ""
+    cached = cache.get(key) if cache else None
     try:
-        blocks, title_hint = _parse(path, data)
+        blocks, title_hint = cached or _parse(path, data)
     except DocumentLoadError:
         raise
     except RecursionError as exc:
@@ -480,6 +524,8 @@ def load_file(
         ) from exc
     if not any(b.text.strip() for b in blocks):
         raise DocumentLoadError(path, "no text found in the document")
+    if cache and cached is None:
+        cache.put(key, blocks, title_hint)
     pages = {b.page for b in blocks if b.page is not None}
     return Document(
         meta=meta or _meta_from_file(path, blocks, title_hint),
@@ -502,12 +548,14 @@ def iter_files(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def load_files(paths: Iterable[Path], max_bytes: int = MAX_FILE_BYTES) -> LoadReport:
+def load_files(
+    paths: Iterable[Path], max_bytes: int = MAX_FILE_BYTES, cache: ParseCache | None = None
+) -> LoadReport:
     """Load every file (folders expanded); errors are collected, never raised."""
     report = LoadReport()
     for path in iter_files(paths):
         try:
-            report.documents.append(load_file(path, max_bytes=max_bytes))
+            report.documents.append(load_file(path, max_bytes=max_bytes, cache=cache))
         except DocumentLoadError as exc:
             report.errors.append(exc)
     return report

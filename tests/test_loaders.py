@@ -9,7 +9,7 @@ import pytest
 from assistant.errors import DocumentLoadError
 from assistant.loaders import DocMeta, load_file, load_files
 
-from conftest import FIXTURES, make_image_only_pdf
+from conftest import FIXTURES, make_image_only_pdf, make_pdf
 
 
 def kinds(doc):
@@ -207,3 +207,25 @@ def test_a_bullet_list_is_quoted_whole_with_its_lead_in(tmp_path: Path):
     groups = ExtractiveAnswerer._groups(chunk.text, sentences)
     whole = [g for g in groups if len(g) == 4]
     assert whole and sentences[whole[0][0]].endswith("suivants :")
+
+
+def test_a_file_is_parsed_once_and_a_changed_one_again(tmp_path: Path, monkeypatch):
+    from assistant.loaders import ParseCache
+
+    pdf = make_pdf(tmp_path / "r.pdf", [["Premiere page fictive."], ["Deuxieme page fictive."]])
+    cache = ParseCache(tmp_path / "parsed")
+    first = load_file(pdf, cache=cache)
+
+    def no_parsing(path):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr("assistant.loaders.parse_pdf", no_parsing)
+    again = load_file(pdf, cache=ParseCache(tmp_path / "parsed"))  # another process, same dir
+    assert again.blocks == first.blocks and again.sha256 == first.sha256
+    assert again.page_count == 2 and again.doc_id == "r"
+    make_pdf(pdf, [["Une page fictive modifiee."]])
+    with pytest.raises(DocumentLoadError, match="parsed again"):  # the parser ran again
+        load_file(pdf, cache=cache)
+    kept = ParseCache(tmp_path / "parsed")
+    kept.prune()  # nothing read through it: every parsed copy goes
+    assert not list((tmp_path / "parsed").glob("*.json"))
