@@ -81,6 +81,9 @@ class Settings(BaseSettings):
         default=5, ge=1, le=100, description="Wrong passwords (5 min) before a user is locked."
     )
     login_lock_s: float = Field(default=300.0, ge=0, description="How long a lockout lasts.")
+    max_per_session: int = Field(
+        default=2, ge=1, le=64, description="Questions running at once per user or session."
+    )
     max_queue: int = Field(
         default=32, ge=1, le=1000, description="Chat requests waiting beyond this are refused."
     )

@@ -82,6 +82,41 @@ def _turns(history: list[dict[str, Any]]) -> list[Turn]:
     return [Turn(message_text(m.get("content"))) for m in history if m.get("role") == "user"]
 
 
+BUSY = (
+    "⏳ Une question de cette session est déjà en cours : réessayez dans un instant. / "
+    "A question of this session is still running: retry in a moment."
+)
+
+
+class SessionSlots:
+    """At most ``limit`` requests at once per user (or per browser session without login):
+    one client cannot fill the queue that every other user waits in."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(request: gr.Request | None) -> str:
+        if request is None:
+            return ""
+        return str(getattr(request, "username", None) or getattr(request, "session_hash", ""))
+
+    def acquire(self, key: str) -> bool:
+        with self._lock:
+            if self.active.get(key, 0) >= self.limit:
+                return False
+            self.active[key] = self.active.get(key, 0) + 1
+            return True
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            self.active[key] -= 1
+            if not self.active[key]:
+                del self.active[key]
+
+
 class LoginGuard:
     """Checks logins; after ``max_failures`` wrong passwords for one user within
     ``window_s``, that user is locked out for ``lock_s`` (even with the right password). Each
@@ -147,6 +182,7 @@ class ChatApp:
         self.feedback = feedback
         self.admins = admins  # None: no login, everyone may upload
         self.recent: OrderedDict[str, dict[str, Any]] = OrderedDict()  # answers by id
+        self.slots = SessionSlots(assistant.settings.max_per_session)
 
     def _remember(self, answer: dict[str, Any]) -> dict[str, Any]:
         self.recent[answer["id"]] = answer
@@ -155,6 +191,24 @@ class ChatApp:
         return answer
 
     def respond(
+        self,
+        message: str,
+        history: list[dict[str, Any]],
+        mode: str,
+        request: gr.Request | None = None,
+    ) -> Iterator[tuple[list[dict[str, Any]], str, Any, Any, Any]]:
+        """Stream one exchange (at most ``max_per_session`` at once per user or session)."""
+        key = self.slots.key(request)
+        if not self.slots.acquire(key):
+            busy = {"role": "assistant", "content": BUSY}
+            yield [*history, {"role": "user", "content": message}, busy], "", *[gr.skip()] * 3
+            return
+        try:
+            yield from self._respond(message, history, mode)
+        finally:
+            self.slots.release(key)
+
+    def _respond(
         self, message: str, history: list[dict[str, Any]], mode: str
     ) -> Iterator[tuple[list[dict[str, Any]], str, Any, Any, Any]]:
         """Stream one exchange: a waiting line, the LLM draft if any, then the checked answer."""
@@ -234,9 +288,16 @@ class ChatApp:
             f"{report.embedded_chunks} passage(s) calculé(s)."
         ), self.publications()
 
-    def ask_api(self, question: str) -> dict[str, Any]:
-        """API endpoint /ask: a question in, the answer object out."""
-        return self._remember(self.assistant.ask(question).as_dict())
+    def ask_api(self, question: str, request: gr.Request | None = None) -> dict[str, Any]:
+        """API endpoint /ask: a question in, the answer object out ("busy, retry" when this
+        user or session already has ``max_per_session`` questions running)."""
+        key = self.slots.key(request)
+        if not self.slots.acquire(key):
+            raise gr.Error(BUSY)
+        try:
+            return self._remember(self.assistant.ask(question).as_dict())
+        finally:
+            self.slots.release(key)
 
     def feedback_api(self, answer_id: str, useful: bool, comment: str = "") -> str:
         """API endpoint /feedback: feedback on a recent answer, by its id."""

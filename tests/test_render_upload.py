@@ -195,3 +195,23 @@ def test_hostile_uploads_are_read_under_limits_and_never_touch_the_index(tmp_pat
     assert assistant.index.info().n_chunks == before
     report = assistant.ingest()
     assert not report.errors and report.collection is None  # later ingests unaffected
+
+
+def test_one_session_cannot_run_more_than_its_share_of_questions(chat_app):
+    """Red team: five clients sending long questions made a sixth user wait 56 s; twenty
+    queued requests from one client, 125 s. A session past its share is told to retry."""
+    limit = chat_app.assistant.settings.max_per_session
+    request = request_as("medecin")
+    key = chat_app.slots.key(request)
+    for _ in range(limit):  # this user's questions still running
+        assert chat_app.slots.acquire(key)
+    with pytest.raises(gr.Error, match="réessayez"):
+        chat_app.ask_api("Quels sont les trois axes du cadre de confiance ?", request)
+    *_, last = chat_app.respond("Quels sont les axes ?", [], "extractive", request)
+    assert "réessayez" in last[0][-1]["content"]
+    other = chat_app.ask_api("Quels sont les trois axes du cadre de confiance ?", request_as("b"))
+    assert other["citations"]  # another user is served
+    chat_app.slots.release(key)
+    assert chat_app.ask_api("Quels sont les trois axes du cadre de confiance ?", request)[
+        "citations"
+    ]
