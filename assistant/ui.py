@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from .app import Assistant
 from .conversation import Turn
@@ -80,6 +81,41 @@ def message_text(content: Any) -> str:
 def _turns(history: list[dict[str, Any]]) -> list[Turn]:
     """Past questions of the chat (the assistant's rendered answers are not re-read)."""
     return [Turn(message_text(m.get("content"))) for m in history if m.get("role") == "user"]
+
+
+class LoginRateLimit:
+    """ASGI middleware in front of Gradio's ``/login``: counts failed logins per client
+    address (Gradio's login hook sees only the user name) and answers 429 while the address is
+    locked out."""
+
+    def __init__(self, app: Any, guard: LoginGuard) -> None:
+        self.app, self.guard = app, guard
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        is_login = (
+            scope.get("type") == "http"
+            and scope.get("method") == "POST"
+            and str(scope.get("path", "")).rstrip("/").endswith("/login")
+        )
+        if not is_login:
+            await self.app(scope, receive, send)
+            return
+        address = (scope.get("client") or ("?", 0))[0]
+        if not self.guard.address_allowed(address):
+            body = b'{"detail": "Too many failed logins: retry later."}'
+            headers = [(b"content-type", b"application/json"), (b"retry-after", b"300")]
+            await send({"type": "http.response.start", "status": 429, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        status: list[int] = []
+
+        async def watch(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                status.append(int(message["status"]))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        self.guard.address_result(address, bool(status) and status[0] < 400)
 
 
 BUSY = (
@@ -159,6 +195,25 @@ class LoginGuard:
             else:
                 log.warning("failed login for user %r", username)
             return False
+
+    def address_allowed(self, address: str) -> bool:
+        """False while ``address`` is locked out (too many failed logins from it)."""
+        with self._lock:
+            return self.locked_until.get(f"@{address}", 0.0) <= time.monotonic()
+
+    def address_result(self, address: str, ok: bool) -> None:
+        """Count a failed login from ``address``: past ``4 × max_failures`` in the window (any
+        user names), the address is locked out too."""
+        key, now = f"@{address}", time.monotonic()
+        with self._lock:
+            if ok:
+                return
+            recent = [t for t in self.failures.get(key, []) if now - t < self.window_s]
+            recent.append(now)
+            self.failures[key] = recent
+            if len(recent) >= 4 * self.max_failures:
+                self.locked_until[key] = now + self.lock_s
+                log.warning("address %s locked out after %d failed logins", address, len(recent))
 
     def gradio_auth(self):
         """The async callable Gradio's ``launch(auth=…)`` awaits (the pause blocks no one)."""
@@ -394,6 +449,7 @@ def serve(assistant: Assistant, host: str, port: int, block: bool = True) -> gr.
         server_port=port,
         max_file_size=f"{settings.max_upload_mb}mb",  # refused while it streams in
         auth=guard.gradio_auth() if auth else None,
+        app_kwargs={"middleware": [Middleware(LoginRateLimit, guard=guard)]} if auth else None,
         css=CSS,
         prevent_thread_lock=not block,
         show_error=False,

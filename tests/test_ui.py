@@ -249,6 +249,7 @@ def test_login_required_when_auth_is_set(tmp_path):
     env = {
         "HAS_ASSISTANT_AUTH": "admin:s3cret,medecin:m0tdepasse",
         "HAS_ASSISTANT_LOGIN_LOCK_S": "600",
+        "HAS_ASSISTANT_LOGIN_MAX_FAILURES": "2",
     }
     proc, url, log = start_serve(tmp_path / "home", env)
     try:
@@ -263,15 +264,21 @@ def test_login_required_when_auth_is_set(tmp_path):
         assert answer["citations"]
         # red team: 49 wrong passwords in 1 s, then the right one was accepted
         login = f"{url}login"
-        for n in range(5):
+        for n in range(2):
             wrong = httpx.post(login, data={"username": "medecin", "password": f"essai{n}"})
             assert wrong.status_code >= 400
         right = httpx.post(login, data={"username": "medecin", "password": "m0tdepasse"})
         assert right.status_code >= 400  # locked out, even with the right password
         other = httpx.post(login, data={"username": "admin", "password": "s3cret"})
         assert other.status_code == 200  # another user is not locked
+        # and per address: many user names tried from one address lock the address (4 × 2)
+        for n in range(5):
+            httpx.post(login, data={"username": f"inconnu{n}", "password": "essai"})
+        blocked = httpx.post(login, data={"username": "admin", "password": "s3cret"})
+        assert blocked.status_code == 429
         text = log.read_text()
         assert "failed login for user 'medecin'" in text and "locked out" in text
+        assert "address 127.0.0.1 locked out" in text
         assert "essai" not in text and "m0tdepasse" not in text
     finally:
         proc.terminate()
