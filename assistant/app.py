@@ -62,11 +62,28 @@ class Assistant:
         return self.settings.home / "sources.json"
 
     def user_sources(self) -> list[Path]:
-        """Files and folders added with ``ingest PATHS``, remembered for the next ingests."""
+        """Files and folders added with ``ingest PATHS``, remembered for the next ingests. A
+        damaged file is an error, never read as "no sources" (the next ingest would drop the
+        user's documents from the index)."""
         try:
-            return [Path(p) for p in json.loads(self.sources_file.read_text(encoding="utf-8"))]
-        except (OSError, ValueError):
+            raw = self.sources_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AssistantError(
+                f"{self.sources_file}: unreadable ({exc})", "fix or delete the file"
+            ) from exc
+        try:
+            paths = json.loads(raw)
+            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+                raise ValueError("expected a JSON list of paths")
+        except ValueError as exc:
+            raise AssistantError(
+                f"{self.sources_file}: damaged ({exc}); your own documents were left indexed",
+                'fix it (a JSON list of paths: ["/path/one", "/path/two"]) or delete it '
+                "and add your folders again with `has-assistant ingest PATH`",
+            ) from exc
+        return [Path(p) for p in paths]
 
     def ingest(
         self, paths: Sequence[Path] = (), rebuild: bool = False, progress: Progress | None = None

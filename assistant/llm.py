@@ -125,6 +125,19 @@ class LlamaCppChatModel(BaseChatModel):
                 yield ChatGenerationChunk(message=AIMessageChunk(content=token))
 
 
+def _require(module: str, backend: str, extra: str = "llm") -> Any:
+    """Import an optional backend's package, or say which extra installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ConfigError(
+            f"the {backend} LLM backend needs the Python package '{module}', not installed",
+            f"pip install 'has-assistant[{extra}]' (or unset HAS_ASSISTANT_LLM_BACKEND)",
+        ) from exc
+
+
 def make_chat_model(settings: Settings) -> BaseChatModel:
     """The chat model of ``HAS_ASSISTANT_LLM_BACKEND`` (not 'none')."""
     backend, model = settings.llm_backend, settings.llm_model
@@ -135,7 +148,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
                 "the openai backend needs a base URL and a model",
                 "set HAS_ASSISTANT_LLM_BASE_URL and HAS_ASSISTANT_LLM_MODEL",
             )
-        from langchain_openai import ChatOpenAI
+        ChatOpenAI = _require("langchain_openai", backend).ChatOpenAI
 
         return ChatOpenAI(
             base_url=settings.llm_base_url,
@@ -150,7 +163,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
             extra_body={"max_tokens": settings.llm_max_tokens},
         )
     if backend == "ollama":
-        from langchain_ollama import ChatOllama
+        ChatOllama = _require("langchain_ollama", backend).ChatOllama
 
         return ChatOllama(
             base_url=settings.llm_base_url or "http://127.0.0.1:11434",

@@ -280,6 +280,12 @@ class ChatApp:
                 ).as_dict()
             except AssistantError as exc:
                 result["error"] = str(exc)
+            except Exception as exc:  # any failure: a message for the user, the trace in the log
+                log.exception("the answer failed")
+                result["error"] = (
+                    f"erreur interne ({type(exc).__name__}) : la réponse n'a pas pu être "
+                    "produite ; le détail est dans le journal du serveur"
+                )
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()

@@ -80,3 +80,38 @@ def test_a_file_that_fails_to_ingest_is_not_remembered(tmp_path: Path):
     again = has_assistant("ingest", env=home)  # the bad file is not reported forever
     assert again.returncode == 0, again.stderr
     assert "unchanged: 2" in again.stdout
+
+
+def test_an_llm_backend_without_its_package_says_which_extra_to_install(tmp_path: Path):
+    """Before: HAS_ASSISTANT_LLM_BACKEND=openai without the extra was a ModuleNotFoundError."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['langchain_openai'] = None\n"  # as if not installed
+        "from assistant.llm import make_chat_model\n"
+        "from assistant.settings import load_settings\n"
+        "from assistant.errors import ConfigError\n"
+        "try:\n"
+        "    make_chat_model(load_settings(llm_backend='openai', llm_base_url='http://127.0.0.1:1',"
+        " llm_model='m'))\n"
+        "except ConfigError as exc:\n"
+        "    print(exc)\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "needs the Python package 'langchain_openai'" in run.stdout, run.stderr
+    assert "pip install 'has-assistant[llm]'" in run.stdout
+
+
+def test_a_damaged_sources_file_stops_ingest_and_keeps_the_users_documents(tmp_path: Path):
+    """Before: a corrupt sources.json was read as "no sources" and the next ingest removed
+    the user's own documents from the index."""
+    home = {"HAS_ASSISTANT_HOME": str(tmp_path / "home")}
+    good = shutil.copy(FIXTURES / "fictif-note.txt", tmp_path)
+    assert has_assistant("ingest", str(good), env=home).returncode == 0
+    (tmp_path / "home" / "sources.json").write_text('["/tronqué', encoding="utf-8")
+    run = has_assistant("ingest", env=home)
+    assert run.returncode == 1 and "sources.json: damaged" in run.stderr
+    assert "Traceback" not in run.stderr
+    listing = has_assistant("search", "télésurveillance", "--json", env=home)
+    assert "fictif-note" in listing.stdout  # still indexed

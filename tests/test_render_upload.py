@@ -215,3 +215,22 @@ def test_one_session_cannot_run_more_than_its_share_of_questions(chat_app):
     assert chat_app.ask_api("Quels sont les trois axes du cadre de confiance ?", request)[
         "citations"
     ]
+
+
+class FailingAssistant(Assistant):
+    """The real Assistant, with a fault injected in the pipeline."""
+
+    def ask(self, *args, **kwargs):
+        raise RuntimeError("panne simulée")
+
+
+def test_any_failure_of_the_pipeline_reaches_the_chat_as_a_message(tmp_path, e5, caplog):
+    """Before: only AssistantError was caught; anything else showed as KeyError: 'answer'."""
+    app = ChatApp(
+        FailingAssistant(load_settings(home=tmp_path / "home"), e5),
+        FeedbackStore(tmp_path / "fb.sqlite3"),
+    )
+    *_, last = app.respond("Quels sont les axes ?", [], "extractive", request_as("u"))
+    reply = last[0][-1]["content"]
+    assert reply.startswith("Erreur : erreur interne (RuntimeError)")
+    assert "panne simulée" in caplog.text  # the trace is in the server's log
