@@ -594,11 +594,13 @@ class Index:
         writer = _Writer(collection, side, self.store.write_batch())
         items = [(doc.sha256, c) for doc, chunks in chunked for c in chunks]
         s = self.settings
-        texts: list[list[str]] = []
+        texts: list[list[str]] = []  # per chunk: its own text, then its sentences' if stored
+        several: list[bool] = []  # per chunk: more than one sentence
         for _sha, chunk in items:
+            several.append(bool(chunk_sentences(chunk)))
             own = [embedding_text(chunk, s.embed_context)]
-            sentences = sentence_texts(chunk, s.embed_context) if s.sentence_vectors else []
-            texts.append(own + sentences if chunk_sentences(chunk) else own)
+            stored = several[-1] and s.sentence_vectors
+            texts.append(own + sentence_texts(chunk, s.embed_context) if stored else own)
         flat = itertools.chain.from_iterable(texts)
         pending: list[np.ndarray] = []  # vectors of the chunks not written yet
         done, total = 0, len(items)
@@ -607,11 +609,9 @@ class Index:
         while batch := list(itertools.islice(flat, self.embedder.batch_size)):
             pending.extend(self.embedder.embed_batch(batch, "passage"))
             while done < total and len(texts[done]) <= len(pending):
-                n = len(texts[done])
-                own = pending[0]
-                sentence_block = pending[1:n] if n > 1 else [own]
-                if n == 1 and chunk_sentences(items[done][1]):  # sentence vectors turned off
-                    sentence_block = []
+                n, own = len(texts[done]), pending[0]
+                # a one-sentence chunk's own vector is its sentence vector; [] when turned off
+                sentence_block = pending[1:n] if several[done] else [own]
                 writer.add(items[done], own, sentence_block)
                 del pending[:n]
                 done += 1
