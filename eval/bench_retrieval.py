@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from assistant.app import Assistant
-from assistant.evaluation import first_relevant_rank, hit_at, load_gold, reciprocal_rank
+from assistant.evaluation.metrics import first_relevant_rank, hit_at, load_gold, reciprocal_rank
 from assistant.settings import load_settings
 
 

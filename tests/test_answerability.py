@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answerability import answers, expectation
+from assistant.answer.answerability import answers, expectation
 
 
 @pytest.mark.parametrize(

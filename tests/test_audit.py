@@ -6,7 +6,7 @@ import csv
 from datetime import UTC, datetime, timedelta
 
 from assistant.app import Assistant
-from assistant.audit import AuditTrail
+from assistant.records.audit import AuditTrail
 from assistant.settings import load_settings
 
 from conftest import has_assistant

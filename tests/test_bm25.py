@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.bm25 import BM25Index, TermBlock, tokenize
+from assistant.index.bm25 import BM25Index, TermBlock, tokenize
 
 CORPUS = {
     "a": "Le comité fictif évalue les logiciels d'aide au diagnostic.",

@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from assistant.errors import IndexStoreError
-from assistant.index import Index
-from assistant.loaders import load_file
-from assistant.retrieval import make_retriever
+from assistant.index.retrieval import make_retriever
+from assistant.index.store import Index
+from assistant.ingest.loaders import load_file
 from assistant.settings import load_settings
 
 from conftest import fictitious_docs, free_port

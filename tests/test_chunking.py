@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.chunking import chunk_document, e5_token_counter
-from assistant.loaders import DocMeta, load_file
+from assistant.ingest.chunking import chunk_document, e5_token_counter
+from assistant.ingest.loaders import DocMeta, load_file
 from assistant.text import normalize_space, split_sentences
 
 from conftest import FIXTURES, make_pdf
@@ -97,7 +97,7 @@ def test_chunks_keep_all_text_of_the_document():
 
 
 def test_bundled_corpus_chunks_fit_the_embedder():
-    from assistant.corpus import Corpus
+    from assistant.ingest.corpus import Corpus
     from assistant.settings import load_settings
 
     report = Corpus(load_settings()).load()

@@ -89,7 +89,7 @@ def test_an_llm_backend_without_its_package_says_which_extra_to_install(tmp_path
 
     code = (
         "import sys; sys.modules['langchain_openai'] = None\n"  # as if not installed
-        "from assistant.llm import make_chat_model\n"
+        "from assistant.answer.llm import make_chat_model\n"
         "from assistant.settings import load_settings\n"
         "from assistant.errors import ConfigError\n"
         "try:\n"

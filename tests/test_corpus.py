@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import Corpus, load_manifest
 from assistant.errors import ConfigError
+from assistant.ingest.corpus import Corpus, load_manifest
 from assistant.settings import BUNDLED_CORPUS_DIR, load_settings
 
 

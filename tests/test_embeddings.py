@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.embeddings import make_embedder
 from assistant.errors import ConfigError
+from assistant.index.embeddings import make_embedder
 from assistant.settings import load_settings
 
 
@@ -59,9 +59,9 @@ def test_sentence_transformers_backend_with_a_local_model(minilm_path: str, monk
     assert vectors.shape == (2, 384)
     assert (vectors @ q)[0] > (vectors @ q)[1]
 
-    from assistant.index import Index
-    from assistant.loaders import load_file
-    from assistant.retrieval import make_retriever
+    from assistant.index.retrieval import make_retriever
+    from assistant.index.store import Index
+    from assistant.ingest.loaders import load_file
 
     from conftest import FIXTURES
 

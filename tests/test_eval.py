@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.evaluation import ANSWERABLE, evidence_found, load_gold
-from assistant.loaders import load_file
+from assistant.evaluation.metrics import ANSWERABLE, evidence_found, load_gold
+from assistant.ingest.loaders import load_file
 
 from conftest import has_assistant
 
@@ -192,7 +192,7 @@ def test_a_bad_thresholds_file_or_gold_set_is_a_clear_error(tmp_path: Path):
 
 
 def test_baseline_fixed_size_windows_overlap_and_keep_their_page(tmp_path: Path):
-    from assistant.baseline import fixed_size_chunks
+    from assistant.evaluation.baseline import fixed_size_chunks
 
     from conftest import make_pdf
 

@@ -1,4 +1,4 @@
-from assistant.retrieval import reciprocal_rank_fusion
+from assistant.index.retrieval import reciprocal_rank_fusion
 
 
 def test_rrf_scores_are_sums_of_reciprocal_ranks():

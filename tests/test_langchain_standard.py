@@ -6,7 +6,7 @@ import pytest
 from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from assistant.app import Assistant
-from assistant.langchain_retriever import HASRetriever
+from assistant.interfaces.langchain_retriever import HASRetriever
 from assistant.settings import load_settings
 
 HOME: dict[str, str] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.lexicon import (
+from assistant.answer.lexicon import (
     SYNONYM_GROUPS,
     content_words,
     defined_acronyms,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import DocumentLoadError
-from assistant.loaders import DocMeta, load_file, load_files
+from assistant.ingest.loaders import DocMeta, load_file, load_files
 
 from conftest import FIXTURES, make_image_only_pdf, make_pdf
 
@@ -178,7 +178,7 @@ Le groupe projet décrit le besoin.
 
 @pytest.mark.parametrize("join_wrapped", [False, True])
 def test_bullets_wrapped_items_and_label_blocks(join_wrapped):
-    from assistant.loaders import _lines_to_blocks
+    from assistant.ingest.loaders import _lines_to_blocks
 
     blocks = [(b.kind, b.text) for b in _lines_to_blocks(HAS_STYLE.splitlines(), 1, join_wrapped)]
     items = [text for kind, text in blocks if kind == "list_item"]
@@ -195,9 +195,9 @@ def test_bullets_wrapped_items_and_label_blocks(join_wrapped):
 def test_a_bullet_list_is_quoted_whole_with_its_lead_in(tmp_path: Path):
     """Loaded from a .txt file, chunked, grouped for quoting: the lead-in and its « • »
     items form one quotable unit."""
-    from assistant.answer import ExtractiveAnswerer
-    from assistant.chunking import chunk_document, regex_token_counter
-    from assistant.index import line_sentences
+    from assistant.answer.extractive import ExtractiveAnswerer
+    from assistant.index.store import line_sentences
+    from assistant.ingest.chunking import chunk_document, regex_token_counter
 
     path = tmp_path / "fictif.txt"
     path.write_text(HAS_STYLE, "utf-8")
@@ -210,7 +210,7 @@ def test_a_bullet_list_is_quoted_whole_with_its_lead_in(tmp_path: Path):
 
 
 def test_a_file_is_parsed_once_and_a_changed_one_again(tmp_path: Path, monkeypatch):
-    from assistant.loaders import ParseCache
+    from assistant.ingest.loaders import ParseCache
 
     pdf = make_pdf(tmp_path / "r.pdf", [["Premiere page fictive."], ["Deuxieme page fictive."]])
     cache = ParseCache(tmp_path / "parsed")
@@ -219,7 +219,7 @@ def test_a_file_is_parsed_once_and_a_changed_one_again(tmp_path: Path, monkeypat
     def no_parsing(path):
         raise AssertionError("parsed again")
 
-    monkeypatch.setattr("assistant.loaders.parse_pdf", no_parsing)
+    monkeypatch.setattr("assistant.ingest.loaders.parse_pdf", no_parsing)
     again = load_file(pdf, cache=ParseCache(tmp_path / "parsed"))  # another process, same dir
     assert again.blocks == first.blocks and again.sha256 == first.sha256
     assert again.page_count == 2 and again.doc_id == "r"

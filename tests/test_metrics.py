@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import ConfigError
-from assistant.evaluation import (
+from assistant.evaluation.metrics import (
     first_relevant_rank,
     hit_at,
     load_gold,
@@ -96,7 +96,7 @@ def test_malformed_gold_lines_are_named(tmp_path):
 def _support_by(table: dict[str, set[int]]):
     """A support function for hand-made cases: a sentence is supported when the passages
     cited include one of the sets listed for it (each set alone is enough)."""
-    from assistant.evaluation import Support
+    from assistant.evaluation.metrics import Support
 
     def support(text: str, markers) -> bool:
         return any(needed <= set(markers) for needed in table.get(text, []))
@@ -106,7 +106,7 @@ def _support_by(table: dict[str, set[int]]):
 
 
 def test_alce_citation_recall_and_precision_on_known_cases():
-    from assistant.evaluation import citation_scores
+    from assistant.evaluation.metrics import citation_scores
 
     support = _support_by({"A": [{1}], "B": [{2, 3}], "C": [{4}]})
     # A cites 1 (supports) and 5 (useless: A is still supported without it) → 1 of 2 relevant
@@ -119,7 +119,7 @@ def test_alce_citation_recall_and_precision_on_known_cases():
 
 
 def test_alce_edge_cases_no_citation_out_of_range_marker_empty_answer():
-    from assistant.evaluation import citation_scores
+    from assistant.evaluation.metrics import citation_scores
 
     support = _support_by({"A": [{1}]})
     none = citation_scores([("A", [])], support)
@@ -135,8 +135,8 @@ def test_alce_edge_cases_no_citation_out_of_range_marker_empty_answer():
 
 
 def test_alce_with_the_real_grounding_check_and_parser():
-    from assistant.evaluation import citation_scores
-    from assistant.grounding import AnswerSentence, GroundingChecker, parse_answer
+    from assistant.answer.grounding import AnswerSentence, GroundingChecker, parse_answer
+    from assistant.evaluation.metrics import citation_scores
 
     passages = {1: "Le comité fictif de Valombre se réunit en 2031.", 2: "Rien à voir ici."}
     checker = GroundingChecker()
@@ -152,7 +152,7 @@ def test_alce_with_the_real_grounding_check_and_parser():
 
 
 def test_ndcg_recall_at_k_and_undefined_cases():
-    from assistant.evaluation import evidence_recall_at, ndcg_at
+    from assistant.evaluation.metrics import evidence_recall_at, ndcg_at
 
     assert ndcg_at([True, False, False], 1) == 1.0
     assert ndcg_at([False, True], 1) == pytest.approx(1 / math.log2(3))
@@ -167,7 +167,7 @@ def test_ndcg_recall_at_k_and_undefined_cases():
 
 
 def test_source_recall_injection_safety_percentiles():
-    from assistant.evaluation import injection_safe, mean, percentile, source_recall
+    from assistant.evaluation.metrics import injection_safe, mean, percentile, source_recall
 
     cited = [("doc-a", 2), ("doc-b", 1)]
     assert source_recall([("doc-a", 2)], cited) == 1.0
@@ -197,7 +197,7 @@ def test_gold_sources_are_read_and_validated(tmp_path: Path):
 
 
 def test_gate_fails_on_an_undefined_answer_metric_and_refuses_bad_bounds(tmp_path: Path):
-    from assistant.harness import check_thresholds, load_sets, load_thresholds
+    from assistant.evaluation.harness import check_thresholds, load_sets, load_thresholds
 
     values = {"n.answerable": 3, "citations.recall": None, "refusals.recall": None}
     results = {"systems": {"assistant": {"aggregates": {"s": values | {"retrieval.mrr": 0.5}}}}}
@@ -218,7 +218,7 @@ def test_gate_fails_on_an_undefined_answer_metric_and_refuses_bad_bounds(tmp_pat
 
 
 def test_compare_matches_the_same_questions_and_says_what_it_could_not_compare():
-    from assistant.harness import compare
+    from assistant.evaluation.harness import compare
 
     def run(question: str, facts: float, corpus: str) -> dict:
         row = {"set": "s", "id": "q1", "question": question, "refusal_ok": True}
@@ -247,7 +247,7 @@ def test_compare_matches_the_same_questions_and_says_what_it_could_not_compare()
 
 def _corpus_text(folder: Path) -> str:
     """Every document of a corpus folder, as loaded (PDF pages included), normalised."""
-    from assistant.loaders import load_file
+    from assistant.ingest.loaders import load_file
     from assistant.text import normalize_for_match
 
     texts = [load_file(p).text for p in sorted((folder / "documents").iterdir())]
@@ -290,7 +290,7 @@ def test_answerability_gold_sets_are_valid_and_quote_their_corpus(gold, corpus):
 
 
 def test_support_pairs_are_read_and_a_malformed_pair_is_named(tmp_path: Path):
-    from assistant.evaluation import load_pairs
+    from assistant.evaluation.metrics import load_pairs
 
     pairs = load_pairs(Path("eval/support_pairs_heldout2.jsonl"))
     assert len(pairs) >= 150
@@ -312,7 +312,7 @@ def test_support_pairs_are_read_and_a_malformed_pair_is_named(tmp_path: Path):
 
 
 def test_per_variant_rows_count_a_refused_answerable_question_as_wrong():
-    from assistant.harness import by_variant
+    from assistant.evaluation.harness import by_variant
 
     rows = [
         {"kind": "unanswerable", "variant": "near_miss_count", "lang": "fr",

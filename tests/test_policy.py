@@ -1,7 +1,7 @@
 import pytest
 
-from assistant.conversation import Turn, condense, is_follow_up
-from assistant.policy import in_domain, off_topic, screen
+from assistant.answer.conversation import Turn, condense, is_follow_up
+from assistant.answer.policy import in_domain, off_topic, screen
 
 
 @pytest.mark.parametrize(

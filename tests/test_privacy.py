@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.privacy import nir_key_ok, redact
+from assistant.answer.privacy import nir_key_ok, redact
 
 from privacy_cases import negatives, positives
 

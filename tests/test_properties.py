@@ -7,9 +7,9 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.chunking import chunk_document, regex_token_counter
-from assistant.grounding import parse_answer
-from assistant.loaders import Block, DocMeta, Document
+from assistant.answer.grounding import parse_answer
+from assistant.ingest.chunking import chunk_document, regex_token_counter
+from assistant.ingest.loaders import Block, DocMeta, Document
 from assistant.text import normalize_space, split_sentences
 
 WORDS = st.sampled_from(

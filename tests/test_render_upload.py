@@ -10,10 +10,10 @@ import pytest
 
 from assistant.app import Assistant
 from assistant.errors import AssistantError
-from assistant.feedback import FeedbackStore
-from assistant.render import answer_markdown, trainer_markdown
+from assistant.interfaces.render import answer_markdown, trainer_markdown
+from assistant.interfaces.ui import ChatApp, parse_auth
+from assistant.records.feedback import FeedbackStore
 from assistant.settings import load_settings
-from assistant.ui import ChatApp, parse_auth
 
 from conftest import make_pdf
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.grounding import AnswerSentence, GroundingChecker
+from assistant.answer.grounding import AnswerSentence, GroundingChecker
 
 LIST = (
     "Le référentiel fictif retient deux critères liés au numérique :\n"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.corpus import Corpus
+from assistant.ingest.corpus import Corpus
+from assistant.ingest.sync import STATE_FILE, sync_corpus
 from assistant.settings import load_settings
-from assistant.sync import STATE_FILE, sync_corpus
 
 from conftest import make_pdf
 from http_fixture import Route, Server, start_server

@@ -144,7 +144,7 @@ def test_an_upload_over_the_limit_is_refused_while_it_streams_in(server, tmp_pat
 
 
 def test_login_guard_locks_a_user_then_lets_them_in_again():
-    from assistant.ui import LoginGuard
+    from assistant.interfaces.ui import LoginGuard
 
     guard = LoginGuard([("a", "pw"), ("b", "pw2")], max_failures=3, lock_s=0.3)
     assert guard.check("a", "pw")
@@ -156,7 +156,7 @@ def test_login_guard_locks_a_user_then_lets_them_in_again():
 
 
 def test_follow_up_history_reads_the_text_of_gradio_message_parts():
-    from assistant.ui import _turns
+    from assistant.interfaces.ui import _turns
 
     history = [
         {"role": "user", "content": [{"type": "text", "text": "Quels sont les axes ?"}]},
@@ -167,7 +167,7 @@ def test_follow_up_history_reads_the_text_of_gradio_message_parts():
 
 
 def test_csv_cells_that_start_like_formulas_are_neutralised():
-    from assistant.store import csv_safe
+    from assistant.records.sqlite import csv_safe
 
     for cell in ("=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"):
         assert csv_safe(cell) == "'" + cell

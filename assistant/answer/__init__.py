@@ -1,0 +1,1 @@
+"""Answer: extractive and LLM answers, their verification, refusals, the patient-data guard."""

@@ -1,0 +1,1 @@
+"""Evaluation: metrics, the harness behind ``has-assistant eval``, its report and baseline."""

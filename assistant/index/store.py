@@ -1,0 +1,875 @@
+"""The index: a Chroma collection of chunk vectors, plus side files (BM25 term blocks and
+sentence vectors) in the data dir.
+
+Incremental, in place. The collection's metadata is the registry of the index: the documents
+it serves with their hashes (``docs``), the versions whose records are present but not served
+(``hidden``) and a ``version`` counter. An ingest adds the records of new and changed
+documents under new chunk ids (a chunk id depends on its document's hash), then publishes them
+in one metadata write that also hides the replaced and removed versions; their records are
+deleted at the start of the next ingest. So a reader sees each document either before or after
+an ingest, never half of it; an interrupted ingest leaves its records hidden, and the next one
+deletes them. Readers keep their view and look at the registry every ``index_refresh_s``.
+
+``--rebuild`` (or a change of embedder or chunking) builds a new collection aside
+(``has_chunks_<timestamp>``) and swaps the pointer held by the ``has_assistant_registry``
+collection; the previous collection is kept for servers still reading it.
+
+Works the same on an embedded ``PersistentClient`` (default, in the data dir) and on a Chroma
+server (``HAS_ASSISTANT_CHROMA_URL``); the side files of a data dir that lacks them are rebuilt
+from the collection on first use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NamedTuple
+from urllib.parse import urlparse
+
+import numpy as np
+
+from assistant.errors import (
+    ConfigError,
+    DocumentLoadError,
+    IndexMismatchError,
+    IndexMissingError,
+    IndexStoreError,
+)
+from assistant.index.bm25 import BM25Index, TermBlock
+from assistant.index.embeddings import Embedder, make_embedder
+from assistant.index.sentences import SentenceStore
+from assistant.ingest.chunking import Chunk, chunk_document
+from assistant.ingest.loaders import Document
+from assistant.settings import Settings
+from assistant.text import split_sentences
+
+PREFIX = "has_chunks_"
+REGISTRY = "has_assistant_registry"
+CHUNKER_VERSION = "3"  # bump whenever chunking changes: forces re-chunking
+LAYOUT = "2"  # 2: chunk vectors only in the collection, registry in its metadata, side files
+PAGE = 500  # records per Chroma get call
+WRITE_BATCH = 2000  # records per Chroma add call (independent of the embedder's batch size)
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+Chunked = list[tuple[Document, list[Chunk]]]  # documents to write, with their chunks
+
+
+# --------------------------------------------------------------------------- chunk ⇄ record
+
+
+def embedding_text(chunk: Chunk, with_context: bool) -> str:
+    """What is embedded for a chunk: its text, optionally after its title and section."""
+    if not with_context:
+        return chunk.text
+    context = " — ".join(x for x in (chunk.title, chunk.section) if x)
+    return f"{context}\n{chunk.text}"
+
+
+def line_sentences(line: str) -> list[str]:
+    """Sentences of one line of a chunk's text (a list item's "- " marker removed)."""
+    return split_sentences(line.removeprefix("- "))
+
+
+def chunk_sentences(chunk: Chunk) -> list[str]:
+    """The sentences of a chunk (list items count as sentences); [] when it has only one."""
+    sentences = [s for line in chunk.text.split("\n") for s in line_sentences(line)]
+    return sentences if len(sentences) > 1 else []
+
+
+def sentence_texts(chunk: Chunk, with_context: bool) -> list[str]:
+    """What is embedded for each sentence of a chunk (the chunk itself when it has one)."""
+    sentences = chunk_sentences(chunk)
+    if not sentences:
+        return [embedding_text(chunk, with_context)]
+    return [embedding_text(replace(chunk, text=s), with_context) for s in sentences]
+
+
+def bm25_text(chunk: Chunk) -> str:
+    """What BM25 indexes: the section path (headings carry key words) and the text."""
+    return f"{chunk.section}\n{chunk.text}"
+
+
+def version(sha: str) -> str:
+    """The document version a record belongs to (a prefix of the document's SHA-256)."""
+    return sha[:16]
+
+
+def chunk_metadata(chunk: Chunk, doc_sha: str) -> dict[str, Any]:
+    """What Chroma keeps of a chunk beside its text; what the whole document shares (title,
+    link, date, type) is in the registry."""
+    meta: dict[str, Any] = {
+        "doc_id": chunk.doc_id,
+        "doc_sha": version(doc_sha),
+        "section_path": json.dumps(chunk.section_path, ensure_ascii=False),
+        "n_tokens": chunk.n_tokens,
+        "ordinal": chunk.ordinal,
+    }
+    meta.update({k: v for k, v in (("page", chunk.page), ("page_end", chunk.page_end)) if v})
+    return meta
+
+
+def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any], doc: DocEntry) -> Chunk:
+    page = meta.get("page")
+    return Chunk(
+        chunk_id=chunk_id,
+        doc_id=meta["doc_id"],
+        title=doc.title,
+        text=text,
+        section_path=tuple(json.loads(meta["section_path"])),
+        n_tokens=int(meta["n_tokens"]),
+        ordinal=int(meta["ordinal"]),
+        page=page,
+        page_end=meta.get("page_end"),
+        url=f"{doc.url}#page={page}" if doc.pdf and page is not None else doc.url,
+        date=doc.date,
+        doc_type=doc.type or "document",
+    )
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def record_id(chunk_id: str, sha: str) -> str:
+    """A chunk's id in Chroma: its chunk id and its document version (two versions of a
+    document may share a chunk while an update is published)."""
+    return f"{chunk_id}@{sha[:12]}"
+
+
+def chunk_id_of(record: str) -> str:
+    return record.rsplit("@", 1)[0]
+
+
+def doc_id_of(chunk_id: str) -> str:
+    """The document of a chunk id (``<doc id>:<digest>``)."""
+    return chunk_id.rsplit(":", 1)[0]
+
+
+def doc_key(doc_id: str, sha: str) -> str:
+    """Names the side files of one version of one document."""
+    return hashlib.sha256(f"{doc_id}\x1f{sha}".encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class DocEntry:
+    """One served document: its hash, chunk count and what the corpus list shows."""
+
+    sha: str
+    chunks: int
+    title: str = ""
+    type: str | None = None
+    date: str | None = None
+    url: str | None = None  # the document's link (a PDF's chunks add #page=N)
+    pdf: bool = False
+
+
+class Hidden(NamedTuple):
+    """A version whose records are present but not served."""
+
+    doc_id: str
+    sha: str
+    chunks: int
+    since: float  # when it was hidden (epoch seconds)
+    served: bool  # False: written by an ingest that did not finish, never read
+
+
+@dataclass
+class Registry:
+    """What a collection serves, kept in its metadata (one write publishes a new version)."""
+
+    version: int = 0
+    docs: dict[str, DocEntry] = field(default_factory=dict)
+    # versions present but not served: (doc_id, sha, chunks, hidden since (epoch s), was served)
+    hidden: list[Hidden] = field(default_factory=list)
+    updated_at: str = ""
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, Any] | None) -> Registry:
+        meta = meta or {}
+        try:
+            docs = {k: DocEntry(**v) for k, v in json.loads(meta.get("docs", "{}")).items()}
+            hidden = [Hidden(*h) for h in json.loads(meta.get("hidden", "[]"))]
+        except (ValueError, TypeError) as exc:
+            raise IndexStoreError(
+                f"the index registry is unreadable ({exc})", "run `has-assistant ingest --rebuild`"
+            ) from exc
+        return cls(int(meta.get("version", 0)), docs, hidden, meta.get("created_at", ""))  # type: ignore[arg-type]
+
+    @property
+    def n_chunks(self) -> int:
+        return sum(d.chunks for d in self.docs.values())
+
+    @property
+    def hidden_chunks(self) -> int:
+        return sum(h.chunks for h in self.hidden)
+
+    def serves(self, meta: dict[str, Any]) -> bool:
+        """True if a record (by its metadata) belongs to a served document version."""
+        entry = self.docs.get(meta.get("doc_id", ""))
+        return entry is not None and version(entry.sha) == meta.get("doc_sha")
+
+    def corpus_version(self) -> str:
+        return hashlib.sha256(
+            "\n".join(f"{d}:{e.sha}" for d, e in sorted(self.docs.items())).encode()
+        ).hexdigest()[:12]
+
+    def to_meta(self) -> dict[str, Any]:
+        docs = {k: vars(v) for k, v in sorted(self.docs.items())}
+        return {
+            "version": self.version,
+            "docs": json.dumps(docs, ensure_ascii=False, separators=(",", ":")),
+            "hidden": json.dumps([list(h) for h in self.hidden], separators=(",", ":")),
+            "corpus_version": self.corpus_version(),
+            "n_docs": len(self.docs),
+            "n_chunks": self.n_chunks,
+            "created_at": self.updated_at,
+        }
+
+
+# --------------------------------------------------------------------------- reports
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What the active collection records about itself."""
+
+    collection: str
+    embedder: str
+    chunker: str
+    corpus_version: str
+    n_docs: int
+    n_chunks: int
+    created_at: str
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    embedded_chunks: int = 0
+    kept_chunks: int = 0  # chunks of unchanged documents, left in place
+    total_chunks: int = 0
+    collection: str | None = None  # None: nothing changed
+    errors: list[DocumentLoadError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------- the store
+
+
+class ChromaStore:
+    """Opens Chroma (embedded or server) and keeps the pointer to the active collection."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def client(self) -> Any:
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        chroma_settings = ChromaSettings(anonymized_telemetry=False)
+        url = self.settings.chroma_url
+        if not url:
+            self.settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+            return chromadb.PersistentClient(
+                path=str(self.settings.chroma_dir), settings=chroma_settings
+            )
+        parsed = urlparse(url)
+        if parsed.scheme not in ("http", "https") or not parsed.hostname:
+            raise ConfigError(f"invalid HAS_ASSISTANT_CHROMA_URL '{url}'", "use http://host:port")
+        try:
+            return chromadb.HttpClient(
+                host=parsed.hostname,
+                port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises bare Exception/ValueError on connect
+            raise IndexStoreError(
+                f"cannot reach the Chroma server at {url}: {exc}",
+                "start it (`chroma run`) or unset HAS_ASSISTANT_CHROMA_URL",
+            ) from exc
+
+    @property
+    def where(self) -> str:
+        return self.settings.chroma_url or str(self.settings.chroma_dir)
+
+    def _registry(self) -> Any:
+        return self.client.get_or_create_collection(
+            REGISTRY, embedding_function=None, metadata={"active": "", "previous": ""}
+        )
+
+    def pointer(self) -> tuple[str, str]:
+        meta = self._registry().metadata or {}
+        return meta.get("active", ""), meta.get("previous", "")
+
+    def set_active(self, name: str) -> None:
+        active, _previous = self.pointer()
+        self._registry().modify(metadata={"active": name, "previous": active})
+
+    def collection(self, name: str) -> Any:
+        return self.client.get_collection(name, embedding_function=None)
+
+    def generations(self) -> list[str]:
+        names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+        return sorted(n for n in names if n.startswith(PREFIX))
+
+    def create(self, metadata: dict[str, Any]) -> Any:
+        name = f"{PREFIX}{datetime.now(UTC):%Y%m%d%H%M%S%f}"
+        return self.client.create_collection(
+            name,
+            embedding_function=None,
+            metadata=metadata,
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def drop(self, name: str) -> None:
+        self.client.delete_collection(name)
+        shutil.rmtree(self.settings.index_dir / name, ignore_errors=True)
+
+    def write_batch(self) -> int:
+        """Records per add call: large, within what the client accepts."""
+        try:
+            return max(1, min(WRITE_BATCH, int(self.client.get_max_batch_size())))
+        except Exception:  # older servers do not say
+            return WRITE_BATCH
+
+
+def iter_records(
+    collection: Any, where: dict | None = None, include: Sequence[str] = ("documents", "metadatas")
+) -> Iterator[dict]:
+    """All records of a collection, page by page: {id, document, metadata[, embedding]}."""
+    offset = 0
+    while True:
+        page = collection.get(where=where, include=list(include), limit=PAGE, offset=offset)
+        ids = page["ids"]
+        for i, record_id in enumerate(ids):
+            record = {
+                "id": record_id,
+                "document": page["documents"][i],
+                "metadata": page["metadatas"][i],
+            }
+            if "embeddings" in include:
+                record["embedding"] = page["embeddings"][i]
+            yield record
+        if len(ids) < PAGE:
+            return
+        offset += PAGE
+
+
+# --------------------------------------------------------------------------- side files
+
+
+class SideFiles:
+    """The data dir's files beside one collection: BM25 term blocks, sentence vectors."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.sentences = SentenceStore(folder / "sentences.sqlite3")
+
+    def block_path(self, doc_id: str, sha: str) -> Path:
+        return self.folder / "terms" / f"{doc_key(doc_id, sha)}.npz"
+
+    def forget(self, doc_id: str, sha: str) -> None:
+        self.block_path(doc_id, sha).unlink(missing_ok=True)
+        self.sentences.delete(doc_key(doc_id, sha))
+
+
+def _version_filter(doc_id: str, sha: str) -> dict:
+    return {"$and": [{"doc_id": doc_id}, {"doc_sha": version(sha)}]}
+
+
+# --------------------------------------------------------------------------- the index
+
+
+class Index:
+    """Build (``ingest``) and open (``open``) the hybrid index of the data dir or server."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self.store = ChromaStore(settings)
+        self._embedder = embedder
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def chunker_id(self) -> str:
+        s = self.settings
+        return (
+            f"v{CHUNKER_VERSION}/l{LAYOUT}:{s.chunk_target_tokens}/{s.chunk_max_tokens}:"
+            f"ctx={int(s.embed_context)}"
+        )
+
+    def side(self, collection: str) -> SideFiles:
+        return SideFiles(self.settings.index_dir / collection)
+
+    def info(self) -> IndexInfo | None:
+        """The active collection's description, or None when nothing was ingested yet."""
+        active, _ = self.store.pointer()
+        if not active:
+            return None
+        meta = self.store.collection(active).metadata or {}
+        return IndexInfo(
+            active,
+            meta.get("embedder", "?"),
+            meta.get("chunker", "?"),
+            meta.get("corpus_version", "?"),
+            int(meta.get("n_docs", 0)),
+            int(meta.get("n_chunks", 0)),
+            meta.get("created_at", "?"),
+        )
+
+    @staticmethod
+    def outdated(info: IndexInfo) -> bool:
+        """True for an index built by an earlier version (another layout): ingest rebuilds it."""
+        return f"/l{LAYOUT}:" not in info.chunker
+
+    # ---------------------------------------------------------------- reading
+
+    def open(self) -> OpenIndex:
+        """The active collection, checked against the configured embedder and layout."""
+        info = self.info()
+        if info is None:
+            raise IndexMissingError(self.store.where)
+        if info.embedder != self.embedder.id:
+            raise IndexMismatchError(info.embedder, self.embedder.id)
+        if self.outdated(info):
+            raise IndexStoreError(
+                "the index was built by an earlier version of has-assistant",
+                "run `has-assistant ingest` (it rebuilds the index in the new layout)",
+            )
+        return OpenIndex(self, info)
+
+    # ---------------------------------------------------------------- writing
+
+    def ingest(
+        self, docs: Sequence[Document], rebuild: bool = False, progress: Progress | None = None
+    ) -> IngestReport:
+        """Bring the index in line with ``docs`` (the whole corpus); see the module doc."""
+        started = time.perf_counter()
+        report = IngestReport()
+        wanted = self._unique(docs, report)
+        info = self.info()
+        if info and info.embedder != self.embedder.id and not rebuild:
+            raise IndexMismatchError(info.embedder, self.embedder.id)
+        self._collect_garbage()
+        if info and self.outdated(info):  # the side folder of the earlier layout
+            shutil.rmtree(self.settings.home / "bm25", ignore_errors=True)
+        full = rebuild or info is None or info.chunker != self.chunker_id
+        current = self.store.collection(info.collection) if info else None
+        served = Registry.from_meta(current.metadata) if current else Registry()
+        self._plan(wanted, served.docs, full, report)
+        if not full and current is not None:
+            self._purge(current, served)
+        if not full and not (report.added or report.changed or report.removed):
+            report.total_chunks = served.n_chunks
+            report.seconds = time.perf_counter() - started
+            return report
+        if full:
+            collection = self.store.create({"embedder": self.embedder.id, "state": "building"})
+            registry = Registry()
+        else:
+            collection, registry = current, served
+        todo = [wanted[d] for d in (*report.added, *report.changed)]
+        chunked = [(doc, self._chunks(doc)) for doc in todo]
+        now = time.time()
+        registry.hidden += [Hidden(d.doc_id, d.sha256, len(cs), now, False) for d, cs in chunked]
+        self._commit(collection, registry, "building" if full else "ready")  # intent first
+        report.embedded_chunks = self._write(collection, chunked, progress)
+        self._publish(registry, chunked, report.removed)
+        self._commit(collection, registry, "ready")
+        if full:
+            self.store.set_active(collection.name)
+            self._collect_garbage()
+        report.kept_chunks = 0 if full else sum(registry.docs[d].chunks for d in report.unchanged)
+        report.total_chunks = registry.n_chunks
+        report.collection = collection.name
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _unique(self, docs: Sequence[Document], report: IngestReport) -> dict[str, Document]:
+        wanted: dict[str, Document] = {}
+        for doc in docs:
+            if doc.doc_id in wanted:
+                report.errors.append(
+                    DocumentLoadError(
+                        doc.source,
+                        f"same document id '{doc.doc_id}' as {wanted[doc.doc_id].source}",
+                        "rename one of the files",
+                    )
+                )
+                continue
+            wanted[doc.doc_id] = doc
+        return wanted
+
+    @staticmethod
+    def _plan(
+        wanted: dict[str, Document], indexed: dict[str, DocEntry], full: bool, report: IngestReport
+    ) -> None:
+        for doc_id, doc in wanted.items():
+            if doc_id not in indexed:
+                report.added.append(doc_id)
+            elif indexed[doc_id].sha != doc.sha256 or full:
+                report.changed.append(doc_id)
+            else:
+                report.unchanged.append(doc_id)
+        report.removed = sorted(set(indexed) - set(wanted))
+
+    def _purge(self, collection: Any, registry: Registry) -> None:
+        """Delete the records and side files of hidden versions: at once for versions never
+        served (an interrupted ingest's), after ``index_purge_grace_s`` for replaced ones (a
+        search that began before they were hidden may still read them)."""
+        grace, now = self.settings.index_purge_grace_s, time.time()
+        due = [h for h in registry.hidden if not h.served or now - h.since >= grace]
+        if not due:
+            return
+        side = self.side(collection.name)
+        for h in due:
+            collection.delete(where=_version_filter(h.doc_id, h.sha))
+            side.forget(h.doc_id, h.sha)
+        registry.hidden = [h for h in registry.hidden if h not in due]
+        self._commit(collection, registry, "ready")
+
+    def _commit(self, collection: Any, registry: Registry, state: str) -> None:
+        """Write the registry: the one write that publishes a version to readers."""
+        collection.modify(
+            metadata={
+                "state": state,
+                "embedder": self.embedder.id,
+                "chunker": self.chunker_id,
+                **registry.to_meta(),
+            }
+        )
+
+    @staticmethod
+    def _publish(registry: Registry, chunked: Chunked, removed: list[str]) -> None:
+        """Serve the new versions; hide the versions they replace and removed documents."""
+        written = {(d.doc_id, d.sha256) for d, _ in chunked}
+        registry.hidden = [h for h in registry.hidden if (h.doc_id, h.sha) not in written]
+        now = time.time()
+        for doc, chunks in chunked:
+            old = registry.docs.get(doc.doc_id)
+            if old is not None:
+                registry.hidden.append(Hidden(doc.doc_id, old.sha, old.chunks, now, True))
+            meta = doc.meta
+            url = meta.url or doc.source.resolve().as_uri()
+            registry.docs[doc.doc_id] = DocEntry(
+                doc.sha256, len(chunks), meta.title, meta.doc_type, meta.date, url, doc.fmt == "pdf"
+            )
+        for doc_id in removed:
+            old = registry.docs.pop(doc_id)
+            registry.hidden.append(Hidden(doc_id, old.sha, old.chunks, now, True))
+        registry.version += 1
+        registry.updated_at = datetime.now(UTC).isoformat(timespec="seconds")
+
+    def _chunks(self, doc: Document) -> list[Chunk]:
+        s = self.settings
+        return chunk_document(doc, None, s.chunk_target_tokens, s.chunk_max_tokens)
+
+    def _write(self, collection: Any, chunked: Chunked, progress: Progress | None) -> int:
+        """Embed the chunks (and their sentences) and write them: vectors to Chroma in large
+        batches, sentence vectors and BM25 term blocks to the side files. Returns the number
+        of chunks."""
+        side = self.side(collection.name)
+        for doc, chunks in chunked:
+            TermBlock.from_texts([c.chunk_id for c in chunks], [bm25_text(c) for c in chunks]).save(
+                side.block_path(doc.doc_id, doc.sha256)
+            )
+        writer = _Writer(collection, side, self.store.write_batch())
+        items = [(doc.sha256, c) for doc, chunks in chunked for c in chunks]
+        s = self.settings
+        texts: list[list[str]] = []  # per chunk: its own text, then its sentences' if stored
+        several: list[bool] = []  # per chunk: more than one sentence
+        for _sha, chunk in items:
+            several.append(bool(chunk_sentences(chunk)))
+            own = [embedding_text(chunk, s.embed_context)]
+            stored = several[-1] and s.sentence_vectors
+            texts.append(own + sentence_texts(chunk, s.embed_context) if stored else own)
+        flat = itertools.chain.from_iterable(texts)
+        pending: list[np.ndarray] = []  # vectors of the chunks not written yet
+        done, total = 0, len(items)
+        if progress:
+            progress("embed", 0, total)
+        while batch := list(itertools.islice(flat, self.embedder.batch_size)):
+            pending.extend(self.embedder.embed_batch(batch, "passage"))
+            while done < total and len(texts[done]) <= len(pending):
+                n, own = len(texts[done]), pending[0]
+                # a one-sentence chunk's own vector is its sentence vector; [] when turned off
+                sentence_block = pending[1:n] if several[done] else [own]
+                writer.add(items[done], own, sentence_block)
+                del pending[:n]
+                done += 1
+            if progress:
+                progress("embed", done, total)
+        writer.flush()
+        side.sentences.close()  # the last connection checkpoints the write-ahead log
+        return total
+
+    def _collect_garbage(self) -> None:
+        """Drop collections that are neither active nor the previous one (ingest debris)."""
+        keep = set(self.store.pointer())
+        for name in self.store.generations():
+            if name not in keep:
+                self.store.drop(name)
+
+
+class _Writer:
+    """Buffers chunk records and writes them in large batches."""
+
+    def __init__(self, collection: Any, side: SideFiles, batch: int) -> None:
+        self.collection, self.side, self.batch = collection, side, batch
+        self.rows: list[tuple[str, Chunk, np.ndarray, list[np.ndarray]]] = []
+
+    def add(self, item: tuple[str, Chunk], vector: np.ndarray, sentences: list) -> None:
+        """One chunk: its vector and its sentence vectors ([] when they are not stored)."""
+        self.rows.append((*item, vector, sentences))
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.rows:
+            return
+        self.side.sentences.put(
+            (record_id(c.chunk_id, sha), doc_key(c.doc_id, sha), np.asarray(m, dtype=np.float32))
+            for sha, c, _, m in self.rows
+            if len(m)
+        )
+        self.collection.add(
+            ids=[record_id(c.chunk_id, sha) for sha, c, _, _ in self.rows],
+            documents=[c.text for _, c, _, _ in self.rows],
+            metadatas=[chunk_metadata(c, sha) for sha, c, _, _ in self.rows],
+            embeddings=np.asarray([v for _, _, v, _ in self.rows], dtype=np.float32),
+        )
+        self.rows = []
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class View:
+    """One published version of one collection: what a search reads from start to end."""
+
+    def __init__(self, index: Index, collection: Any, registry: Registry) -> None:
+        self.index, self.collection, self.registry = index, collection, registry
+        self.side = index.side(collection.name)
+
+    @cached_property
+    def bm25(self) -> BM25Index:
+        """BM25 over the served documents' term blocks (rebuilt from Chroma when missing)."""
+        blocks, types = [], []
+        for doc_id, entry in sorted(self.registry.docs.items()):
+            path = self.side.block_path(doc_id, entry.sha)
+            block = TermBlock.load(path)
+            if block is None:
+                block = self._rebuild_block(doc_id, entry)
+                block.save(path)
+            blocks.append(block)
+            types += [entry.type or ""] * len(block.ids)
+        self.row_types = np.asarray(types, dtype=object)
+        return BM25Index(blocks)
+
+    def _rebuild_block(self, doc_id: str, entry: DocEntry) -> TermBlock:
+        records = sorted(
+            iter_records(self.collection, _version_filter(doc_id, entry.sha)),
+            key=lambda r: int(r["metadata"]["ordinal"]),
+        )
+        chunks = [
+            chunk_from_record(chunk_id_of(r["id"]), r["document"], r["metadata"], entry)
+            for r in records
+        ]
+        return TermBlock.from_texts([c.chunk_id for c in chunks], [bm25_text(c) for c in chunks])
+
+    def lexical(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+        """Top ``n`` chunk ids by BM25 score (chunks without any query term left out)."""
+        bm25 = self.bm25
+        allowed = self.row_types == doc_type if doc_type else None
+        return bm25.top(query, n, allowed)
+
+    def dense(
+        self, vector: np.ndarray, n: int, doc_type: str | None = None
+    ) -> list[tuple[str, float]]:
+        """Top ``n`` served chunk ids by cosine similarity to the query vector. Hidden
+        versions are skipped: the query asks for as many more results as there are hidden
+        records (and again, deeper, if a concurrent ingest added some)."""
+        if self.index.settings.dense_sentence_max:
+            return self._dense_sentence_max(vector, n, doc_type)
+        return self._dense(vector, n, doc_type)
+
+    def _dense(self, vector: np.ndarray, n: int, doc_type: str | None) -> list[tuple[str, float]]:
+        depth = n + self.registry.hidden_chunks
+        where = None
+        if doc_type:
+            of_type = [d for d, e in self.registry.docs.items() if e.type == doc_type]
+            if not of_type:
+                return []
+            where = {"doc_id": {"$in": of_type}}
+        while True:
+            result = self.collection.query(
+                query_embeddings=[vector],
+                n_results=max(depth, 1),
+                include=["distances", "metadatas"],
+                where=where,
+            )
+            ids, distances, metas = result["ids"][0], result["distances"][0], result["metadatas"][0]
+            rows = [
+                (chunk_id_of(rid), 1.0 - float(d))
+                for rid, d, meta in zip(ids, distances, metas, strict=True)
+                if self.registry.serves(meta)
+            ]
+            if len(rows) >= n or len(ids) < depth:
+                return rows[:n]
+            depth *= 4
+
+    def _dense_sentence_max(
+        self, vector: np.ndarray, n: int, doc_type: str | None
+    ) -> list[tuple[str, float]]:
+        """A chunk scores as its best vector (itself or one of its stored sentences),
+        among the dense candidates of the chunk vectors."""
+        pool = self._dense(vector, max(n * 8, 64), doc_type)
+        records = {cid: self.record(cid) for cid, _ in pool}
+        stored = self.side.sentences.get([r for r in records.values() if r])
+        scored = [
+            (cid, max([s, *(stored[records[cid]] @ vector).tolist()]))
+            if records[cid] in stored
+            else (cid, s)
+            for cid, s in pool
+        ]
+        return sorted(scored, key=lambda x: (-x[1], x[0]))[:n]
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id, in one call."""
+        records = [r for r in dict.fromkeys(self.record(cid) for cid in ids) if r]
+        docs, found = self.registry.docs, {}
+        for start in range(0, len(records), PAGE):  # SQLite bounds the ids of one query
+            got = self.collection.get(
+                ids=records[start : start + PAGE], include=["documents", "metadatas"]
+            )
+            rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            for rid, text, meta in rows:
+                if meta["doc_id"] in docs:
+                    chunk = chunk_from_record(chunk_id_of(rid), text, meta, docs[meta["doc_id"]])
+                    found[chunk.chunk_id] = chunk
+        return found
+
+    def record(self, chunk_id: str) -> str | None:
+        """The Chroma id of a served chunk (None when its document is not served)."""
+        entry = self.registry.docs.get(doc_id_of(chunk_id))
+        return record_id(chunk_id, entry.sha) if entry else None
+
+    def documents(self) -> list[dict[str, Any]]:
+        """One row per served document, in id order."""
+        return [
+            {
+                "doc_id": doc_id,
+                "title": e.title,
+                "type": e.type,
+                "date": e.date,
+                "chunks": e.chunks,
+                "url": (e.url or "").split("#page=")[0],
+            }
+            for doc_id, e in sorted(self.registry.docs.items())
+        ]
+
+
+class OpenIndex:
+    """A readable index that follows new versions: every ``index_refresh_s`` a search looks
+    at the registry (one small read) and, when another version was published, reads that one.
+    Searches take one :class:`View` and use it from start to end."""
+
+    def __init__(self, index: Index, info: IndexInfo) -> None:
+        self.index = index
+        self.info = info
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self._view = self._read(info.collection)
+
+    def _read(self, name: str) -> View:
+        collection = self.index.store.collection(name)
+        return View(self.index, collection, Registry.from_meta(collection.metadata))
+
+    def view(self) -> View:
+        """The current view, after a look at the registry when one is due."""
+        due = time.monotonic() - self._checked >= self.index.settings.index_refresh_s
+        if due and self._lock.acquire(blocking=False):
+            try:
+                self._checked = time.monotonic()
+                self._refresh()
+            finally:
+                self._lock.release()
+        return self._view
+
+    def _refresh(self) -> None:
+        info = self.index.info()
+        if info is None or self.index.outdated(info):
+            return
+        if info.collection != self.info.collection:
+            view = self._read(info.collection)
+        else:
+            registry = Registry.from_meta(self.index.store.collection(info.collection).metadata)
+            if registry.version == self._view.registry.version:
+                return
+            view = View(self.index, self._view.collection, registry)
+        view.bm25  # noqa: B018 -- built before it is served, not during a search
+        self._view, self.info = view, info
+
+    # the methods below read the current view (one view per call)
+
+    @property
+    def bm25(self) -> BM25Index:
+        return self.view().bm25
+
+    @property
+    def collection(self) -> Any:
+        return self.view().collection
+
+    def dense(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+        """Top ``n`` chunk ids by cosine similarity to the query."""
+        return self.view().dense(self.index.embedder.embed_query(query), n, doc_type)
+
+    def lexical(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
+        return self.view().lexical(query, n, doc_type)
+
+    def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        return self.view().chunks(ids)
+
+    def documents(self) -> list[dict[str, Any]]:
+        return self.view().documents()
+
+    def sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
+        """Each chunk's sentence vectors (one row per sentence of ``chunk_sentences``, or one
+        row for a one-sentence chunk), in one read; missing ones are embedded and kept."""
+        view = self.view()
+        shas = {c.chunk_id: getattr(view.registry.docs.get(c.doc_id), "sha", "") for c in chunks}
+        keys = {cid: record_id(cid, sha) for cid, sha in shas.items()}
+        stored = view.side.sentences.get(list(keys.values()))
+        found = {cid: stored[key] for cid, key in keys.items() if key in stored}
+        missing = list({c.chunk_id: c for c in chunks if c.chunk_id not in found}.values())
+        if missing:
+            context = self.index.settings.embed_context
+            texts = [sentence_texts(c, context) for c in missing]
+            flat = self.index.embedder.embed_batch([t for ts in texts for t in ts], "passage")
+            rows, start = [], 0
+            for chunk, ts in zip(missing, texts, strict=True):
+                matrix = np.asarray(flat[start : start + len(ts)], dtype=np.float32)
+                doc = doc_key(chunk.doc_id, shas[chunk.chunk_id])
+                rows.append((keys[chunk.chunk_id], doc, matrix))
+                found[chunk.chunk_id] = matrix
+                start += len(ts)
+            view.side.sentences.put(rows)
+        return found

@@ -1,0 +1,1 @@
+"""Ingest: the corpus manifest, file loaders, chunking, download (sync), isolated parsing."""

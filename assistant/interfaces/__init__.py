@@ -1,0 +1,1 @@
+"""Interfaces: the command line, the Gradio chat, rendering, the LangChain adapter."""

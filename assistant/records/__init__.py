@@ -1,0 +1,1 @@
+"""Records: the feedback store and the audit trail (SQLite)."""
