@@ -11,7 +11,7 @@ EXTRAS ?= dev
 # st extra does not pull a multi-GB CUDA build) or a prebuilt llama-cpp-python wheel
 PREINSTALL ?=
 
-.PHONY: run test lint eval install clean
+.PHONY: run test lint eval install clean package-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ eval: install
 		$(foreach s,$(PAIR_SETS),--pairs eval/$(s).jsonl) --baseline --report artifacts/eval/bundled
 	$(BIN)/has-assistant eval --corpus tests/eval_corpus --baseline --report artifacts/eval/fictif
 	$(BIN)/has-assistant eval --corpus tests/eval_corpus_style --baseline --report artifacts/eval/style
+
+# build the sdist and the wheel, install the wheel in a fresh venv, run it from an empty folder
+package-check: install
+	.ci/package-check $(BIN)/python
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

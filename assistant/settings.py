@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
@@ -11,8 +12,13 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.errors import ConfigError
 
-#: The corpus shipped with the source tree (manifest + bundled HAS documents).
-BUNDLED_CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
+#: What the package ships (``assistant/bundled/``): the HAS corpus (manifest and documents), the
+#: prompts and the evaluation gate's default thresholds. A regular install keeps package files
+#: on disk, so ``importlib.resources`` gives a plain path.
+BUNDLED_DIR = Path(str(files("assistant") / "bundled"))
+BUNDLED_CORPUS_DIR = BUNDLED_DIR / "corpus"
+BUNDLED_PROMPTS_DIR = BUNDLED_DIR / "prompts"
+DEFAULT_THRESHOLDS = BUNDLED_DIR / "thresholds.toml"
 
 
 def _default_home() -> Path:
@@ -103,7 +109,7 @@ class Settings(BaseSettings):
     llm_min_grounding: float = Field(
         default=0.5, ge=0, le=1, description="Below this grounding score: extractive answer."
     )
-    prompts_dir: Path = Field(default=BUNDLED_CORPUS_DIR.parent / "prompts")
+    prompts_dir: Path = Field(default=BUNDLED_PROMPTS_DIR)
     sync_timeout_s: float = Field(default=30.0, gt=0)
     sync_retries: int = Field(default=3, ge=0, le=10)
     sync_backoff_s: float = Field(default=1.0, ge=0)

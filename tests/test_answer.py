@@ -145,14 +145,14 @@ def test_bad_questions(bundled):
 
 def test_a_hostile_document_is_quoted_at_most_never_obeyed(tmp_path, e5):
     from assistant.app import Assistant
-    from assistant.settings import BUNDLED_CORPUS_DIR, load_settings
+    from assistant.settings import BUNDLED_PROMPTS_DIR, load_settings
 
     from conftest import FIXTURES
 
     assistant = Assistant(load_settings(home=tmp_path), e5)
     report = assistant.ingest([FIXTURES / "fictif-hostile.md"])
     assert "fictif-hostile" in report.added
-    system_prompt = (BUNDLED_CORPUS_DIR.parent / "prompts" / "system_fr.md").read_text("utf-8")
+    system_prompt = (BUNDLED_PROMPTS_DIR / "system_fr.md").read_text("utf-8")
     for question in (
         "Combien de patients le service de Valombre suit-il par télésurveillance ?",
         "La télésurveillance est-elle obligatoire dans les hôpitaux ?",

@@ -52,7 +52,7 @@ from assistant.evaluation.metrics import (
 )
 from assistant.evaluation.report import write_report
 from assistant.index.store import Progress
-from assistant.settings import BUNDLED_CORPUS_DIR, Settings
+from assistant.settings import DEFAULT_THRESHOLDS, Settings
 from assistant.text import normalize_for_match
 
 RETRIEVAL_DEPTH = 10
@@ -552,9 +552,8 @@ def ragas_rows(
 # ---------------------------------------------------------------- one command
 
 
-EVAL_DIR = BUNDLED_CORPUS_DIR.parent / "eval"
-DEFAULT_QUESTIONS = EVAL_DIR / "questions.jsonl"
-DEFAULT_THRESHOLDS = EVAL_DIR / "thresholds.toml"
+#: the bundled corpus's gold set, in a source checkout (the package does not ship gold sets)
+DEFAULT_QUESTIONS = Path("eval") / "questions.jsonl"
 
 
 @dataclass
@@ -569,9 +568,17 @@ class EvalRun:
 
 def default_question_files(corpus_dir: Path | None) -> list[Path]:
     """The gold sets shipped with a corpus folder (``questions*.jsonl`` in it), else the
-    bundled corpus's ``eval/questions.jsonl``."""
+    bundled corpus's ``eval/questions.jsonl`` of a source checkout (the working folder)."""
     shipped = sorted(corpus_dir.glob("questions*.jsonl")) if corpus_dir else []
-    return shipped or [DEFAULT_QUESTIONS]
+    if shipped:
+        return shipped
+    if not DEFAULT_QUESTIONS.is_file():
+        raise ConfigError(
+            f"no gold set: {corpus_dir or 'the corpus folder'} holds no questions*.jsonl and "
+            f"there is no {DEFAULT_QUESTIONS} here",
+            "pass --questions FILE (JSONL, one question per line; see eval/ in the repository)",
+        )
+    return [DEFAULT_QUESTIONS]
 
 
 T = TypeVar("T")

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.errors import AssistantError
-from assistant.settings import Settings, load_settings
+from assistant.settings import DEFAULT_THRESHOLDS, Settings, load_settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -538,7 +538,7 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
     "thresholds_path",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Regression gate (TOML). Default: eval/thresholds.toml.",
+    help="Regression gate (TOML). Default: the shipped one (eval/thresholds.toml in the repo).",
 )
 @click.pass_context
 @handle_errors
@@ -576,7 +576,7 @@ def evaluate(
             corpus_dir=corpus_dir,
             mode=mode,
             report_dir=report_dir,
-            thresholds_path=thresholds_path or harness.DEFAULT_THRESHOLDS,
+            thresholds_path=thresholds_path or DEFAULT_THRESHOLDS,
             compare_to=compare_to,
             baseline=baseline,
             ragas_path=ragas_path,
