@@ -6,7 +6,9 @@ message and a non-zero exit code instead of a stack trace.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from types import ModuleType
 
 
 class AssistantError(Exception):
@@ -60,3 +62,15 @@ class IndexMismatchError(IndexStoreError):
             f"but the configured embedder is '{configured}'",
             "run `has-assistant ingest --rebuild` (or set HAS_ASSISTANT_EMBEDDER back)",
         )
+
+
+def optional_import(module: str, feature: str, extra: str) -> ModuleType:
+    """Import the package of an optional backend, or raise a ConfigError naming the extra
+    that installs it (``feature``: what needs it, e.g. "the ollama LLM backend")."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise ConfigError(
+            f"{feature} needs the Python package '{module}', which is not installed",
+            f"pip install 'has-assistant[{extra}]'",
+        ) from exc

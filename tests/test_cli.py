@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
+
+import pytest
 
 from conftest import FIXTURES, has_assistant
 
@@ -82,25 +85,73 @@ def test_a_file_that_fails_to_ingest_is_not_remembered(tmp_path: Path):
     assert "unchanged: 2" in again.stdout
 
 
-def test_an_llm_backend_without_its_package_says_which_extra_to_install(tmp_path: Path):
-    """Before: HAS_ASSISTANT_LLM_BACKEND=openai without the extra was a ModuleNotFoundError."""
+BUILD_BACKEND = {
+    "llm": "from assistant.answer.llm import make_chat_model\n"
+    "from assistant.settings import load_settings\n"
+    "make_chat_model(load_settings())\n",
+    "embedder": "from assistant.index.embeddings import make_embedder\n"
+    "from assistant.settings import load_settings\n"
+    "make_embedder(load_settings()).embed_batch(['x'], 'query')\n",
+}
+
+
+def _with_package_hidden(package: str, code: str, env: dict[str, str]):
+    """Run ``code`` in a fresh interpreter where ``package`` cannot be imported."""
     import subprocess
     import sys
 
-    code = (
-        "import sys; sys.modules['langchain_openai'] = None\n"  # as if not installed
-        "from assistant.answer.llm import make_chat_model\n"
-        "from assistant.settings import load_settings\n"
-        "from assistant.errors import ConfigError\n"
-        "try:\n"
-        "    make_chat_model(load_settings(llm_backend='openai', llm_base_url='http://127.0.0.1:1',"
-        " llm_model='m'))\n"
-        "except ConfigError as exc:\n"
-        "    print(exc)\n"
+    hide = f"import sys; sys.modules[{package!r}] = None\n"  # as if not installed
+    wrapped = (
+        hide
+        + "from assistant.errors import ConfigError\ntry:\n"
+        + "".join(f"    {line}\n" for line in code.splitlines())
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert "needs the Python package 'langchain_openai'" in run.stdout, run.stderr
-    assert "pip install 'has-assistant[llm]'" in run.stdout
+    wrapped += "except ConfigError as exc:\n    print(exc)\n    sys.exit(exc.exit_code)\n"
+    return subprocess.run(
+        [sys.executable, "-c", wrapped],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **env},
+    )
+
+
+@pytest.mark.parametrize(
+    ("package", "stage", "env", "extra"),
+    [
+        ("langchain_ollama", "llm", {"HAS_ASSISTANT_LLM_BACKEND": "ollama"}, "llm"),
+        (
+            "llama_cpp",
+            "llm",
+            {"HAS_ASSISTANT_LLM_BACKEND": "llamacpp", "HAS_ASSISTANT_LLM_MODEL": "m.gguf"},
+            "llamacpp",
+        ),
+        ("sentence_transformers", "embedder", {"HAS_ASSISTANT_EMBEDDER": "st:a-model"}, "st"),
+    ],
+)
+def test_an_optional_backend_without_its_package_names_the_extra_to_install(
+    package: str, stage: str, env: dict[str, str], extra: str
+):
+    """Before: HAS_ASSISTANT_LLM_BACKEND=openai without the extra was a ModuleNotFoundError;
+    every optional backend now says which extra installs its package."""
+    run = _with_package_hidden(package, BUILD_BACKEND[stage], env)
+    assert run.returncode == 2, run.stderr
+    assert f"needs the Python package '{package}'" in run.stdout, run.stderr
+    assert f"pip install 'has-assistant[{extra}]'" in run.stdout
+
+
+def test_the_openai_compatible_backend_is_in_the_default_install():
+    """The backend most deployments use works without any extra (here: without the ``llm``
+    extra's package), so setting it after ``make run`` cannot fail on a missing package."""
+    env = {
+        "HAS_ASSISTANT_LLM_BACKEND": "openai",
+        "HAS_ASSISTANT_LLM_BASE_URL": "http://127.0.0.1:1/v1",
+        "HAS_ASSISTANT_LLM_MODEL": "m",
+    }
+    code = BUILD_BACKEND["llm"] + "print('built')\n"
+    run = _with_package_hidden("langchain_ollama", code, env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "built" in run.stdout
 
 
 def test_a_damaged_sources_file_stops_ingest_and_keeps_the_users_documents(tmp_path: Path):

@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from pydantic import PrivateAttr
 
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, optional_import
 from assistant.index.retrieval import Hit
 from assistant.settings import Settings
 
@@ -75,12 +75,7 @@ class LlamaCppChatModel(BaseChatModel):
 
     def _client(self) -> Any:
         if self._llama is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise ConfigError(
-                    "llama-cpp-python is not installed", "pip install 'has-assistant[llamacpp]'"
-                ) from exc
+            Llama = optional_import("llama_cpp", "the llamacpp LLM backend", "llamacpp").Llama
             if not Path(self.model_path).is_file():
                 raise ConfigError(
                     f"GGUF model not found: {self.model_path}",
@@ -125,19 +120,6 @@ class LlamaCppChatModel(BaseChatModel):
                 yield ChatGenerationChunk(message=AIMessageChunk(content=token))
 
 
-def _require(module: str, backend: str, extra: str = "llm") -> Any:
-    """Import an optional backend's package, or say which extra installs it."""
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise ConfigError(
-            f"the {backend} LLM backend needs the Python package '{module}', not installed",
-            f"pip install 'has-assistant[{extra}]' (or unset HAS_ASSISTANT_LLM_BACKEND)",
-        ) from exc
-
-
 def make_chat_model(settings: Settings) -> BaseChatModel:
     """The chat model of ``HAS_ASSISTANT_LLM_BACKEND`` (not 'none')."""
     backend, model = settings.llm_backend, settings.llm_model
@@ -148,7 +130,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
                 "the openai backend needs a base URL and a model",
                 "set HAS_ASSISTANT_LLM_BASE_URL and HAS_ASSISTANT_LLM_MODEL",
             )
-        ChatOpenAI = _require("langchain_openai", backend).ChatOpenAI
+        from langchain_openai import ChatOpenAI  # a dependency: most deployments use it
 
         return ChatOpenAI(
             base_url=settings.llm_base_url,
@@ -163,7 +145,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
             extra_body={"max_tokens": settings.llm_max_tokens},
         )
     if backend == "ollama":
-        ChatOllama = _require("langchain_ollama", backend).ChatOllama
+        ChatOllama = optional_import("langchain_ollama", "the ollama LLM backend", "llm").ChatOllama
 
         return ChatOllama(
             base_url=settings.llm_base_url or "http://127.0.0.1:11434",
@@ -177,6 +159,7 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
             raise ConfigError(
                 "the llamacpp backend needs a GGUF file", "set HAS_ASSISTANT_LLM_MODEL to its path"
             )
+        optional_import("llama_cpp", "the llamacpp LLM backend", "llamacpp")
         return LlamaCppChatModel(model_path=model, max_tokens=settings.llm_max_tokens)
     raise ConfigError(
         f"no LLM backend configured ('{backend}')",

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.errors import ConfigError
+from assistant.errors import ConfigError, optional_import
 from assistant.index.embeddings import Embedder, Kind
 
 
@@ -25,15 +25,9 @@ class SentenceTransformerEmbedder(Embedder):
 
     @cached_property
     def model(self) -> Any:
+        st = optional_import("sentence_transformers", "the sentence-transformers embedder", "st")
         try:
-            from sentence_transformers import SentenceTransformer
-        except ImportError as exc:
-            raise ConfigError(
-                "the sentence-transformers backend is not installed",
-                "pip install 'has-assistant[st]'",
-            ) from exc
-        try:
-            return SentenceTransformer(self.model_name, device="cpu")
+            return st.SentenceTransformer(self.model_name, device="cpu")
         except (OSError, ValueError) as exc:
             raise ConfigError(
                 f"cannot load sentence-transformers model '{self.model_name}': {exc}",
