@@ -168,6 +168,43 @@ def test_missing_bm25_side_index_is_rebuilt_from_the_collection(tmp_path: Path, 
     assert len(list(folder.glob("*.npz"))) == 3  # one block per document, rebuilt
 
 
+def test_damaged_side_files_are_set_aside_or_rebuilt_and_answers_are_unchanged(
+    tmp_path: Path, e5, caplog
+):
+    """A truncated BM25 block and a sentence-vector file that is not a database: searches and
+    sentence vectors are the same as before, a warning names each file, nothing indexed is
+    lost, and the damaged database is kept aside, not deleted."""
+    import numpy as np
+
+    index = make_index(tmp_path, e5)
+    report = index.ingest(load(fictitious_docs(tmp_path / "docs", 3)))
+    opened = index.open()
+    chunks = [h.chunk for h in make_retriever(opened).search("tri des appels", 5)]
+    expected_ids = search_ids(index, "tri des appels")
+    expected_vectors = opened.sentence_vectors(chunks)
+    side = index.settings.index_dir / report.collection
+    block = sorted((side / "terms").glob("*.npz"))[0]
+    block.write_bytes(block.read_bytes()[: block.stat().st_size // 2])  # truncated zip
+    opened.view().side.sentences.close()
+    (side / "sentences.sqlite3").write_bytes(b"not a database, garbage \x00\xff" * 100)
+    for extra in ("-wal", "-shm"):
+        (side / f"sentences.sqlite3{extra}").unlink(missing_ok=True)
+
+    again = make_index(tmp_path, e5)
+    with caplog.at_level("WARNING"):
+        assert search_ids(again, "tri des appels") == expected_ids
+        vectors = again.open().sentence_vectors(chunks)
+    assert vectors.keys() == expected_vectors.keys()
+    for cid, matrix in vectors.items():
+        assert np.allclose(matrix, expected_vectors[cid], atol=2e-3)
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert block.name in messages and "rebuilt" in messages
+    assert "sentences.sqlite3" in messages and "set aside" in messages
+    assert list(side.glob("sentences.sqlite3.damaged-*"))  # kept for inspection
+    assert again.info().n_chunks == report.total_chunks
+    assert search_ids(make_index(tmp_path, e5), "tri des appels") == expected_ids  # repaired
+
+
 def test_filter_by_publication_type(tmp_path: Path, e5):
     from assistant.ingest.loaders import DocMeta
 

@@ -13,7 +13,9 @@ terms. Scores are Lucene BM25, the variant bm25s uses by default (tests compare 
 
 from __future__ import annotations
 
+import logging
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -106,7 +108,12 @@ class TermBlock:
                     (z["data"].astype(np.float32), z["indices"], z["indptr"]),
                     shape=(len(ids), len(terms)),
                 )
-        except (OSError, ValueError, KeyError):
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+            logging.getLogger(__name__).warning(
+                "BM25 term block %s unreadable (%s): rebuilt from the index", path, exc
+            )
             return None
         return cls(ids, terms, counts)
 
