@@ -12,19 +12,33 @@ import re
 import shutil
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
 from assistant import messages as texts
 from assistant.answer.conversation import Turn, condense
-from assistant.answer.extractive import MAX_PARTS, Answer, ExtractiveAnswerer, question_parts
+from assistant.answer.extractive import (
+    MAX_PARTS,
+    ExtractiveAnswerer,
+    ExtractiveResult,
+    question_parts,
+)
 from assistant.answer.generation import LLMAnswerer, LLMFailure, TokenSink, describe_failure
 from assistant.answer.grounding import GroundingChecker
 from assistant.answer.llm import Prompts, make_chat_model, model_label
 from assistant.answer.policy import off_topic, screen
 from assistant.answer.privacy import redact
+from assistant.contract import (
+    Answer,
+    ClosestPublication,
+    GroundingReport,
+    Passage,
+    PrivacyReport,
+    RefusalReason,
+)
 from assistant.errors import AssistantError, DocumentLoadError
 from assistant.index.bm25 import tokenize
 from assistant.index.embeddings import Embedder, make_embedder
@@ -35,6 +49,16 @@ from assistant.ingest.isolation import load_file_isolated
 from assistant.records.audit import AuditTrail
 from assistant.settings import Settings, load_settings
 from assistant.text import detect_language
+
+
+@contextmanager
+def timed(answer: Answer, stage: str) -> Iterator[None]:
+    """Time a stage of :meth:`Assistant.ask` into ``answer.timings_ms[stage]`` (ms)."""
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        answer.timings_ms[stage] = (time.perf_counter() - t0) * 1000
 
 
 class Assistant:
@@ -196,7 +220,7 @@ class Assistant:
         model's tokens go to ``on_token`` as they come (a draft, not yet verified)."""
         answer = self._answer(question, history, mode, on_token)
         if self.audit is not None:
-            self.audit.record(answer.as_dict())
+            self.audit.record(answer)
         return answer
 
     def _answer(
@@ -206,79 +230,94 @@ class Assistant:
         mode: str | None,
         on_token: TokenSink | None,
     ) -> Answer:
+        """The stages, in order; each is timed into ``answer.timings_ms``."""
         started = time.perf_counter()
         mode = self.resolve_mode(mode)
-        question, notices = self._clean_question(question)
-        language = detect_language(question)
-        reason = screen(question)  # local rules only: nothing leaves or is stored
-        redaction = redact(question)  # from here on, only the redacted question is used
-        answer = Answer(question=redaction.text, answer="", language=language, notices=notices)
-        if (count := len(question_parts(redaction.text, limit=None))) > MAX_PARTS:
-            answer.notices.append(texts.too_many_parts(count, MAX_PARTS))
-        answer.corpus_version = self.opened.info.corpus_version
-        if redaction.detected:
-            answer.privacy = redaction.as_dict()
-            answer.notices.append(texts.patient_data(redaction.detected))
-            if self.settings.privacy_block and not reason:
-                reason = "out_of_scope"
-        question = redaction.text
+        answer, reason = self._screen(question)
         if reason:
             return self._refuse(answer, reason, started)
-        query = self._condense(question, history, mode)
-        answer.condensed_question = query if query != question else None
-        t0 = time.perf_counter()
-        answer.retrieved = self.retrieve_for_answer(query)
-        answer.timings_ms["retrieve"] = (time.perf_counter() - t0) * 1000
-        best_lexical = max((h.bm25_score or 0.0 for h in answer.retrieved), default=0.0)
-        best_dense = max((h.dense_score or 0.0 for h in answer.retrieved), default=0.0)
-        if off_topic(query, best_lexical, best_dense, language=language):
+        query = self._condense(answer.question, history, mode)
+        answer.condensed_question = query if query != answer.question else None
+        with timed(answer, "retrieve"):
+            hits = self.retrieve_for_answer(query)
+        answer.retrieved = [Passage.of(h) for h in hits]
+        if self._off_topic(query, hits, answer.language):
             return self._refuse(answer, "out_of_scope", started)
-        t0 = time.perf_counter()
-        result = self.answerer.answer(query, answer.retrieved, language)
-        answer.timings_ms["answer"] = (time.perf_counter() - t0) * 1000
+        with timed(answer, "answer"):
+            result = self.answerer.answer(query, hits, answer.language)
         if result is None:
-            answer.closest = self.closest_publications(query, answer.retrieved)
+            answer.closest_publications = self.closest_publications(query, hits)
             return self._refuse(answer, "no_evidence", started)
-        t0 = time.perf_counter()
-        self._fill_extractive(answer, result)
-        answer.timings_ms["verify"] = (time.perf_counter() - t0) * 1000
+        with timed(answer, "verify"):
+            self._verify_extractive(answer, result, hits)
         if mode == "llm":
-            self._answer_with_llm(answer, query, on_token)
+            self._answer_with_llm(answer, query, hits, on_token)
         answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
 
-    def _fill_extractive(self, answer: Answer, result: tuple) -> None:
+    def _screen(self, question: str) -> tuple[Answer, RefusalReason | None]:
+        """Clean the question, decide a refusal from it alone (local rules: nothing leaves or
+        is stored), and redact patient data: from here on only the redacted question is used."""
+        question, notices = self._clean_question(question)
+        reason = screen(question)
+        redaction = redact(question)
+        answer = Answer(
+            question=redaction.text,
+            answer="",
+            language=detect_language(question),
+            notices=notices,
+            corpus_version=self.opened.info.corpus_version,
+        )
+        if (count := len(question_parts(redaction.text, limit=None))) > MAX_PARTS:
+            answer.notices.append(texts.too_many_parts(count, MAX_PARTS))
+        if redaction.detected:
+            answer.privacy = PrivacyReport(
+                detected=list(redaction.detected), redacted_question=redaction.text
+            )
+            answer.notices.append(texts.patient_data(redaction.detected))
+            if self.settings.privacy_block and not reason:
+                reason = "out_of_scope"
+        return answer, reason
+
+    @staticmethod
+    def _off_topic(query: str, hits: Sequence[Hit], language: str) -> bool:
+        best_lexical = max((h.bm25_score or 0.0 for h in hits), default=0.0)
+        best_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
+        return off_topic(query, best_lexical, best_dense, language=language)
+
+    def _verify_extractive(
+        self, answer: Answer, result: ExtractiveResult, hits: Sequence[Hit]
+    ) -> None:
         answer.answer, answer.citations, sentences, notices = result
         answer.notices.extend(notices)
-        chunks = {h.chunk.chunk_id: h.chunk.text for h in answer.retrieved}
+        chunks = {h.chunk.chunk_id: h.chunk.text for h in hits}
         passages = {c.n: chunks[c.chunk_id] for c in answer.citations}
         answer.grounding = self.checker.check(sentences, passages)
         answer.mode = "extractive"
 
-    def _answer_with_llm(self, answer: Answer, query: str, on_token: TokenSink | None) -> None:
+    def _answer_with_llm(
+        self, answer: Answer, query: str, hits: Sequence[Hit], on_token: TokenSink | None
+    ) -> None:
         """Replace the (already verified) extractive answer by the model's, if it passes."""
         llm, s = self.llm, self.settings
         answer.model = model_label(s)
-        messages = llm.messages(query, answer.retrieved, answer.language)
+        messages = llm.messages(query, hits, answer.language)
         answer.prompt = "\n\n".join(f"[{m.type}]\n{m.content}" for m in messages)
-        t0 = time.perf_counter()
         try:
-            answer.llm_raw = llm.generate(messages, on_token)
+            with timed(answer, "generate"):
+                answer.llm_raw = llm.generate(messages, on_token)
         except LLMFailure as exc:
             reason = describe_failure(exc.__cause__ or exc, s.llm_base_url, s.llm_timeout_s)
             answer.fallback_reason = reason
             answer.notices.append(texts.fallback(reason))
             return
-        finally:
-            answer.timings_ms["generate"] = (time.perf_counter() - t0) * 1000
-        t0 = time.perf_counter()
-        checked = llm.check(answer.llm_raw, answer.retrieved)
-        answer.timings_ms["verify_llm"] = (time.perf_counter() - t0) * 1000
+        with timed(answer, "verify_llm"):
+            checked = llm.check(answer.llm_raw, hits)
         if checked.declined:  # the model found no answer in the passages: so be it
             answer.mode, answer.llm_grounding = "llm", checked.report
-            answer.closest = self.closest_publications(query, answer.retrieved)
-            self._refuse(answer, "no_evidence", t0)
-            answer.citations, answer.grounding = [], type(checked.report)()
+            answer.closest_publications = self.closest_publications(query, hits)
+            self._refuse(answer, "no_evidence", None)
+            answer.citations, answer.grounding = [], GroundingReport()
             return
         if checked.fallback_reason:
             answer.fallback_reason = checked.fallback_reason
@@ -307,26 +346,25 @@ class Assistant:
             for rank, (cid, score) in enumerate(fused[:limit], start=1)
         ]
 
-    def _refuse(self, answer: Answer, reason: str, started: float) -> Answer:
+    def _refuse(self, answer: Answer, reason: RefusalReason, started: float | None) -> Answer:
         answer.refused = True
-        answer.refusal_reason = reason  # type: ignore[assignment]
-        answer.answer = texts.refusal(reason, answer.language, answer.question, answer.closest)
-        answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        answer.refusal_reason = reason
+        answer.answer = texts.refusal(
+            reason, answer.language, answer.question, answer.closest_publications
+        )
+        if started is not None:
+            answer.timings_ms["total"] = (time.perf_counter() - started) * 1000
         return answer
 
-    def closest_publications(self, query: str, hits: Sequence[Hit]) -> list[dict]:
+    def closest_publications(self, query: str, hits: Sequence[Hit]) -> list[ClosestPublication]:
         """Indexed publications among the hits, then manifest titles sharing terms with the
         question (publications that `corpus sync` could bring in)."""
-        seen: dict[str, dict] = {}
+        seen: dict[str, ClosestPublication] = {}
         for h in hits:
+            c = h.chunk
             seen.setdefault(
-                h.chunk.doc_id,
-                {
-                    "doc_id": h.chunk.doc_id,
-                    "title": h.chunk.title,
-                    "url": h.chunk.url,
-                    "indexed": True,
-                },
+                c.doc_id,
+                ClosestPublication(doc_id=c.doc_id, title=c.title, url=c.url, indexed=True),
             )
         stems = set(tokenize(query))
         scored = sorted(
@@ -339,12 +377,12 @@ class Assistant:
         )
         for overlap, pub in scored[:3]:
             if overlap >= 2:
-                seen[pub.id] = {
-                    "doc_id": pub.id,
-                    "title": pub.title,
-                    "url": pub.landing_url or pub.pdf_url,
-                    "indexed": False,
-                }
+                seen[pub.id] = ClosestPublication(
+                    doc_id=pub.id,
+                    title=pub.title,
+                    url=pub.landing_url or pub.pdf_url,
+                    indexed=False,
+                )
         return list(seen.values())[:4]
 
     # ---------------------------------------------------------------- for the UI

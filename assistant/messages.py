@@ -1,6 +1,12 @@
-"""User-facing texts of refusals and notices, in French and English."""
+"""User-facing texts of refusals, notices and the chat's answer frame, in French and English."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.contract import ClosestPublication
 
 _REFUSALS = {
     "unsafe_request": {
@@ -32,15 +38,36 @@ _REFUSALS = {
 }
 
 
-def refusal(reason: str, language: str, question: str, closest: list[dict]) -> str:
+#: the chat's heading of a refusal, by reason
+REFUSAL_HEADINGS = {
+    "no_evidence": "les publications indexées ne répondent pas",
+    "out_of_scope": "hors du champ de l'assistant",
+    "unsafe_request": "demande contraire aux règles de l'assistant",
+}
+NO_SOURCED_ANSWER = "Pas de réponse sourcée"
+SOURCES = "Sources"
+
+
+def verification_line(supported: int, total: int, model: str | None) -> str:
+    """The chat's line under the sources: how many sentences their source supports."""
+    mode = f"rédigée par {model}" if model else "extractive"
+    return (
+        f"Vérification : {supported}/{total} phrase(s) appuyée(s) par la source citée — "
+        f"réponse {mode}."
+    )
+
+
+def refusal(
+    reason: str, language: str, question: str, closest: Sequence[ClosestPublication]
+) -> str:
     """The refusal text; for ``no_evidence``, followed by the closest publications."""
     text = _REFUSALS[reason]["en" if language == "en" else "fr"]
     if reason == "no_evidence" and closest:
         head = "Closest publications:" if language == "en" else "Publications les plus proches :"
         lines = [
-            f"- {p['title']}"
-            + (f" — {p['url']}" if p.get("url") else "")
-            + ("" if p.get("indexed") else " (non indexée : `has-assistant corpus sync`)")
+            f"- {p.title}"
+            + (f" — {p.url}" if p.url else "")
+            + ("" if p.indexed else " (non indexée : `has-assistant corpus sync`)")
             for p in closest
         ]
         text = "\n".join([text, head, *lines])

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from assistant.answer.conversation import Turn
+from assistant.contract import Answer, Passage
 from assistant.errors import AssistantError
 from assistant.evaluation.metrics import mention_coverage
 from assistant.text import normalize_for_match
@@ -45,7 +46,7 @@ def test_three_axes_are_quoted_with_a_citation(bundled):
 def test_answer_object_follows_the_contract(bundled):
     data = json.loads(
         json.dumps(
-            bundled.ask("En quelle année la HAS a-t-elle initié le cadre de confiance ?").as_dict()
+            bundled.ask("En quelle année la HAS a-t-elle initié le cadre de confiance ?").to_json()
         )
     )
     assert set(data) >= CONTRACT
@@ -64,6 +65,23 @@ def test_answer_object_follows_the_contract(bundled):
     assert g["total"] == len(data["citations"]) and g["score"] == 1.0
     assert all(s["reason"] == "quoted verbatim" for s in g["sentences"])
     assert "2022" in data["answer"]
+
+
+def test_the_json_reads_back_into_the_same_typed_answer(bundled):
+    """One contract: what the CLI prints and /ask returns reads back (audit, feedback, tools)
+    into the model the pipeline produced; hits are serialised one way (``search --json``
+    and ``retrieved`` share the passage fields)."""
+    answer = bundled.ask("Mon patient Jean Dupont, né le 12/03/1961 : quels sont les axes ?")
+    data = json.loads(json.dumps(answer.to_json()))
+    again = Answer.from_json(data)
+    assert again.to_json() == data
+    assert again.privacy is not None and "date_de_naissance" in again.privacy.detected
+    assert [v.reason for v in again.grounding.verdicts] == [
+        s["reason"] for s in data["grounding"]["sentences"]
+    ]
+    hits = bundled.search(answer.condensed_question or answer.question)
+    searched = Passage.of(hits[0]).model_dump(mode="json")
+    assert set(searched) == set(data["retrieved"][0])
 
 
 def test_multi_part_question_covers_every_part(bundled):
@@ -98,7 +116,8 @@ def test_refusals_with_their_reason(bundled, question, reason):
     assert answer.citations == [] and answer.grounding.total == 0
     if reason == "no_evidence":
         assert "ne répondent pas" in answer.answer
-        assert answer.closest and answer.closest[0]["doc_id"] == "p_3363066"
+        closest = answer.closest_publications
+        assert closest and closest[0].doc_id == "p_3363066"
 
 
 def test_no_evidence_points_to_publications_not_yet_downloaded(bundled):
@@ -107,7 +126,7 @@ def test_no_evidence_points_to_publications_not_yet_downloaded(bundled):
         "dans les secteurs social et médico-social en 2031 ?"
     )
     assert answer.refusal_reason == "no_evidence"
-    assert any(p["doc_id"] == "p_3703115" and not p["indexed"] for p in answer.closest)
+    assert any(p.doc_id == "p_3703115" and not p.indexed for p in answer.closest_publications)
     assert "corpus sync" in answer.answer
 
 
@@ -132,7 +151,7 @@ def test_english_question_gets_an_english_lead_in_and_french_quotes(bundled):
 
 def test_answers_are_deterministic(bundled):
     question = "Que détaillera la production de la HAS sur le bon usage des SIA ?"
-    assert bundled.ask(question).as_dict()["answer"] == bundled.ask(question).as_dict()["answer"]
+    assert bundled.ask(question).to_json()["answer"] == bundled.ask(question).to_json()["answer"]
 
 
 def test_bad_questions(bundled):

@@ -6,6 +6,7 @@ import csv
 from datetime import UTC, datetime, timedelta
 
 from assistant.app import Assistant
+from assistant.contract import Answer
 from assistant.records.audit import AuditTrail
 from assistant.settings import load_settings
 
@@ -42,7 +43,7 @@ def test_retention_removes_old_rows(tmp_path):
             "VALUES (?, 'ancienne', 'r', 0, '[]')",
             (old,),
         )
-    trail.record({"question": "nouvelle", "answer": "r", "citations": []})
+    trail.record(Answer(question="nouvelle", answer="r"))
     assert [r["question"] for r in trail.rows()] == ["nouvelle"]
 
 

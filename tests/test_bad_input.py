@@ -431,7 +431,7 @@ def check_question(case: QuestionCase, request: pytest.FixtureRequest) -> None:
                 bundled.ask(case.question)
             assert case.error in str(err.value)
         else:
-            check_answer(bundled.ask(case.question).as_dict(), case)
+            check_answer(bundled.ask(case.question).to_json(), case)
         # 2. the CLI
         run = cli_result()
     assert "Traceback" not in run.stdout + run.stderr

@@ -75,9 +75,9 @@ def test_supported_llm_answer_is_shown_with_its_citations(make):
     assert answer.mode == "llm" and answer.fallback_reason is None
     assert answer.grounding.total == 2 and answer.grounding.score == 1.0
     assert [c.n for c in answer.citations] == [1]
-    assert answer.citations[0].quote in answer.retrieved[0].chunk.text
+    assert answer.citations[0].quote in answer.retrieved[0].text
     assert "[1]" in answer.answer and "⚠️" not in answer.answer
-    data = answer.as_dict()
+    data = answer.to_json()
     assert data["llm_raw"] == GOOD and "<<<PASSAGES" in data["prompt"]
 
 

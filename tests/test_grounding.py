@@ -59,7 +59,7 @@ def test_report_counts_and_serialises(checker):
     report = checker.check_text(
         "La HAS a initié en 2022 un cadre de confiance [1]. Elle a 9 axes [1].", PASSAGES
     )
-    data = report.as_dict()
+    data = report.model_dump(mode="json", by_alias=True)
     assert (data["supported"], data["total"], data["score"]) == (1, 2, 0.5)
     assert data["unsupported"] == ["Elle a 9 axes."]
     assert data["sentences"][1]["reason"].startswith("number or date")

@@ -60,7 +60,7 @@ def test_pipeline_redacts_before_anything_else(bundled):
     answer = bundled.ask(
         "Quels sont les axes du cadre de confiance pour Mme Martin, joignable au 06 12 34 56 78 ?"
     )
-    data = answer.as_dict()
+    data = answer.to_json()
     assert data["privacy"]["detected"] == ["telephone", "nom"]
     assert "Martin" not in data["question"] and "06 12" not in data["question"]
     assert "Martin" not in str(data["retrieved"]) and "Martin" not in (data["prompt"] or "")
@@ -77,7 +77,7 @@ def test_privacy_block_setting_refuses(bundled):
     )
     answer = strict.ask("Le patient Dupont, IPP 12345678, peut-il utiliser l'outil ?")
     assert answer.refused and answer.refusal_reason == "out_of_scope"
-    assert "Dupont" not in answer.question and answer.privacy["detected"]
+    assert "Dupont" not in answer.question and answer.privacy and answer.privacy.detected
 
 
 @pytest.mark.parametrize(

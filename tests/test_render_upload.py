@@ -19,19 +19,23 @@ from conftest import make_pdf
 
 
 def test_answer_markdown_marks_the_cited_words_and_escapes_html(bundled):
-    data = bundled.ask("Quels sont les trois axes du cadre de confiance ?").as_dict()
-    text = answer_markdown(data)
+    answer = bundled.ask("Quels sont les trois axes du cadre de confiance ?")
+    text = answer_markdown(answer)
     assert '<details class="source">' in text and "<mark>" in text
     assert "Vérification : 1/1" in text
-    data["retrieved"][0]["text"] = "<script>alert(1)</script> " + data["citations"][0]["quote"]
-    data["citations"][0]["chunk_id"] = data["retrieved"][0]["chunk_id"]
-    assert "<script>" not in answer_markdown(data)
+    passage = answer.retrieved[0]
+    hostile = passage.model_copy(
+        update={"text": "<script>alert(1)</script> " + answer.citations[0].quote}
+    )
+    cited = answer.citations[0].model_copy(update={"chunk_id": passage.chunk_id})
+    answer = answer.model_copy(update={"retrieved": [hostile], "citations": [cited]})
+    assert "<script>" not in answer_markdown(answer)
 
 
 def test_refusal_and_trainer_views(bundled):
-    refused = bundled.ask("Qui est le président de la HAS ?").as_dict()
+    refused = bundled.ask("Qui est le président de la HAS ?")
     assert "Pas de réponse sourcée" in answer_markdown(refused)
-    view = trainer_markdown(bundled.ask("Périmètre visé par les travaux ?").as_dict())
+    view = trainer_markdown(bundled.ask("Périmètre visé par les travaux ?"))
     assert "rang BM25" in view and "Vérification de chaque phrase" in view
     assert "Temps (ms)" in view
     assert "Posez une question" in trainer_markdown(None)
@@ -121,7 +125,7 @@ def test_local_files_show_their_name_never_a_server_path(chat_app, tmp_path):
     assert row[-1] == "note-locale.txt"
     assert all(home not in str(cell) and "file://" not in str(cell) for r in table for cell in r)
     answer = chat_app.assistant.ask("Quelle note fictive traite de la désinfection des sondes ?")
-    rendered = answer_markdown(answer.as_dict())
+    rendered = answer_markdown(answer)
     assert "note-locale" in {c.doc_id for c in answer.citations}
     assert "file://" not in rendered and home not in rendered
 
@@ -142,8 +146,8 @@ def test_markup_inside_a_document_is_shown_as_text(chat_app, tmp_path):
     assert message.startswith("✅")
     answer = chat_app.assistant.ask(
         f"Comment se fait la stérilisation fictive des endoscopes à Valombre {payload} ?"
-    ).as_dict()
-    assert "piege-fictif" in {c["doc_id"] for c in answer["citations"]}
+    )
+    assert "piege-fictif" in {c.doc_id for c in answer.citations}
     for view in (answer_markdown(answer), trainer_markdown(answer)):
         for raw in ("<div style", "<form", "<input", "](http", "![pixel]"):
             assert raw not in view

@@ -1,4 +1,4 @@
-"""Answers: the :class:`Answer` contract and the extractive answerer (the default, no LLM).
+"""The extractive answerer (the default, no LLM).
 
 The extractive answerer quotes, exactly as published, the sentences of the retrieved passages
 that best answer the question, each followed by its ``[n]`` marker. A sentence that introduces
@@ -10,15 +10,14 @@ enough, it says so (``no_evidence``) and points to the closest publications.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
+from dataclasses import dataclass
+from typing import ClassVar, NamedTuple
 
 from assistant import messages as texts
 from assistant.answer.answerability import answers, expectation
-from assistant.answer.grounding import AnswerSentence, GroundingReport
-from assistant.answer.policy import RefusalReason
+from assistant.answer.grounding import AnswerSentence
+from assistant.contract import Citation
 from assistant.index.bm25 import tokenize
 from assistant.index.embeddings import Embedder
 from assistant.index.retrieval import Hit, lexical_query
@@ -39,127 +38,6 @@ LEADS = {
 def is_has_publication(chunk: Chunk) -> bool:
     """A passage of a HAS publication (its link is on has-sante.fr), not of a user's file."""
     return "has-sante.fr/" in (chunk.url or "")
-
-
-# --------------------------------------------------------------------------- the contract
-
-
-@dataclass(frozen=True)
-class Citation:
-    """What a ``[n]`` marker points to: an exact passage of a publication."""
-
-    n: int
-    chunk_id: str
-    doc_id: str
-    title: str
-    url: str | None
-    page: int | None
-    section: str
-    quote: str
-    date: str | None = None
-    doc_type: str = "document"
-
-    @classmethod
-    def of(cls, n: int, chunk: Chunk, quote: str) -> Citation:
-        """Citation ``n`` of ``quote``, an exact passage of ``chunk``."""
-        c = chunk
-        return cls(
-            n, c.chunk_id, c.doc_id, c.title, c.url, c.page, c.section, quote, c.date, c.doc_type
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "n": self.n,
-            "doc_id": self.doc_id,
-            "title": self.title,
-            "url": self.url,
-            "page": self.page,
-            "section": self.section,
-            "quote": self.quote,
-            "chunk_id": self.chunk_id,
-            "date": self.date,
-            "doc_type": self.doc_type,
-        }
-
-
-@dataclass
-class Answer:
-    """The answer object of DESIGN.md (extra fields are additions, never replacements)."""
-
-    question: str
-    answer: str
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    refused: bool = False
-    refusal_reason: RefusalReason | None = None
-    citations: list[Citation] = field(default_factory=list)
-    retrieved: list[Hit] = field(default_factory=list)
-    grounding: GroundingReport = field(default_factory=GroundingReport)
-    mode: str = "extractive"
-    model: str | None = None
-    timings_ms: dict[str, float] = field(default_factory=dict)
-    condensed_question: str | None = None
-    language: str = "fr"
-    closest: list[dict[str, str | None]] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    corpus_version: str | None = None
-    fallback_reason: str | None = None  # why an LLM answer was not used
-    prompt: str | None = None  # what the LLM was sent (trainer view)
-    llm_raw: str | None = None  # what the LLM wrote, before verification
-    llm_grounding: GroundingReport | None = None  # the check of a rejected LLM answer
-    privacy: dict[str, Any] | None = None  # patient data found in the question, redacted
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "question": self.question,
-            "answer": self.answer,
-            "refused": self.refused,
-            "refusal_reason": self.refusal_reason,
-            "citations": [c.as_dict() for c in self.citations],
-            "retrieved": [
-                {
-                    "chunk_id": h.chunk.chunk_id,
-                    "doc_id": h.chunk.doc_id,
-                    "score": h.score,
-                    "text": h.chunk.text,
-                    "title": h.chunk.title,
-                    "section": h.chunk.section,
-                    "page": h.chunk.page,
-                    "url": h.chunk.url,
-                    "rank": h.rank,
-                    "bm25_rank": h.bm25_rank,
-                    "bm25_score": h.bm25_score,
-                    "dense_rank": h.dense_rank,
-                    "dense_score": h.dense_score,
-                }
-                for h in self.retrieved
-            ],
-            "grounding": self.grounding.as_dict(),
-            "mode": self.mode,
-            "model": self.model,
-            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
-            "condensed_question": self.condensed_question,
-            "language": self.language,
-            "closest_publications": self.closest,
-            "notices": self.notices,
-            "corpus_version": self.corpus_version,
-            "fallback_reason": self.fallback_reason,
-            "prompt": self.prompt,
-            "llm_raw": self.llm_raw,
-            "llm_grounding": self.llm_grounding.as_dict() if self.llm_grounding else None,
-            "privacy": self.privacy,
-        }
-
-    def sources_markdown(self) -> str:
-        """Numbered sources: title, section, page, date and link."""
-        lines = []
-        for c in self.citations:
-            where = " › ".join(x for x in (c.section,) if x)
-            page = f", p. {c.page}" if c.page else ""
-            date = f" ({c.date})" if c.date else ""
-            link = f" — {c.url}" if c.url else ""
-            lines.append(f"[{c.n}] {c.title}{date}{' — ' + where if where else ''}{page}{link}")
-        return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- extractive

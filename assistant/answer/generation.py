@@ -18,7 +18,6 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from assistant.answer.conversation import Turn
-from assistant.answer.extractive import Citation
 from assistant.answer.grounding import (
     AnswerSentence,
     GroundingChecker,
@@ -27,6 +26,7 @@ from assistant.answer.grounding import (
     parse_answer,
 )
 from assistant.answer.llm import Prompts, format_passages
+from assistant.contract import Citation
 from assistant.errors import AssistantError
 from assistant.index.retrieval import Hit
 from assistant.text import normalize_for_match, numbers_in

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import pairwise
 
 import numpy as np
@@ -36,6 +36,7 @@ from assistant.answer.claims import (
     unit_numbers_problem,
 )
 from assistant.answer.lexicon import Word, content_words, forms_of, matches
+from assistant.contract import GroundingReport, Verdict
 from assistant.index.embeddings import Embedder
 from assistant.text import normalize_for_match, numbers_in, split_sentences
 
@@ -48,54 +49,6 @@ class AnswerSentence:
 
     text: str
     markers: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    sentence: str
-    markers: tuple[int, ...]
-    supported: bool
-    reason: str
-    coverage: float = 0.0
-    similarity: float | None = None
-    best_match: str | None = None
-
-    def as_dict(self) -> dict:
-        return {
-            "sentence": self.sentence,
-            "markers": list(self.markers),
-            "supported": self.supported,
-            "reason": self.reason,
-            "coverage": round(self.coverage, 3),
-            "similarity": None if self.similarity is None else round(self.similarity, 3),
-            "best_match": self.best_match,
-        }
-
-
-@dataclass(frozen=True)
-class GroundingReport:
-    verdicts: tuple[Verdict, ...] = field(default=())
-
-    @property
-    def supported(self) -> int:
-        return sum(v.supported for v in self.verdicts)
-
-    @property
-    def total(self) -> int:
-        return len(self.verdicts)
-
-    @property
-    def score(self) -> float:
-        return self.supported / self.total if self.total else 0.0
-
-    def as_dict(self) -> dict:
-        return {
-            "supported": self.supported,
-            "total": self.total,
-            "score": round(self.score, 4),
-            "unsupported": [v.sentence for v in self.verdicts if not v.supported],
-            "sentences": [v.as_dict() for v in self.verdicts],
-        }
 
 
 def _quotation_markers(lines: Sequence[str]) -> list[tuple[int, ...]]:
@@ -219,17 +172,29 @@ class GroundingChecker:
             self._vectors.update(zip(todo, self.embedder.embed_batch(todo, "passage"), strict=True))
         return np.vstack([self._vectors[t] for t in texts])
 
+    @staticmethod
+    def _rejected(text: str, markers: tuple[int, ...], reason: str) -> Verdict:
+        return Verdict(sentence=text, markers=markers, supported=False, reason=reason)
+
     def check_sentence(self, sentence: AnswerSentence, passages: Mapping[int, str]) -> Verdict:
         """Verdict for one sentence against the passages its markers point to."""
         text, markers = sentence.text, sentence.markers
         if not markers:
-            return Verdict(text, markers, False, "no citation")
+            return self._rejected(text, markers, "no citation")
         unknown = [n for n in markers if n not in passages]
         if unknown:
-            return Verdict(text, markers, False, f"unknown citation marker [{unknown[0]}]")
+            return self._rejected(text, markers, f"unknown citation marker [{unknown[0]}]")
         cited = "\n".join(passages[n] for n in markers)
         if normalize_for_match(text) in normalize_for_match(cited):
-            return Verdict(text, markers, True, "quoted verbatim", 1.0, 1.0, text)
+            return Verdict(
+                sentence=text,
+                markers=markers,
+                supported=True,
+                reason="quoted verbatim",
+                coverage=1.0,
+                similarity=1.0,
+                best_match=text,
+            )
         novel = novel_words(text, cited)
         problem = (
             figures_problem(text, cited)
@@ -241,7 +206,7 @@ class GroundingChecker:
             shown = ", ".join(sorted(w.text for w in novel)[:4])
             problem = f"{len(novel)} words not in the cited passage: {shown}"
         if problem:
-            return Verdict(text, markers, False, problem)
+            return self._rejected(text, markers, problem)
         return self._align(text, markers, cited)
 
     def _align(self, text: str, markers: tuple[int, ...], cited: str) -> Verdict:
@@ -263,7 +228,15 @@ class GroundingChecker:
         similarity = None if sims is None else float(sims[best])
 
         def verdict(supported: bool, reason: str) -> Verdict:
-            return Verdict(text, markers, supported, reason, cover, similarity, match)
+            return Verdict(
+                sentence=text,
+                markers=markers,
+                supported=supported,
+                reason=reason,
+                coverage=cover,
+                similarity=similarity,
+                best_match=match,
+            )
 
         problem = (
             polarity_problem(text, match, cited)
@@ -286,7 +259,7 @@ class GroundingChecker:
     def check(
         self, sentences: Sequence[AnswerSentence], passages: Mapping[int, str]
     ) -> GroundingReport:
-        return GroundingReport(tuple(self.check_sentence(s, passages) for s in sentences))
+        return GroundingReport(verdicts=tuple(self.check_sentence(s, passages) for s in sentences))
 
     def check_text(self, answer: str, passages: Mapping[int, str]) -> GroundingReport:
         """Parse ``answer`` (with ``[n]`` markers) and check each sentence."""

@@ -10,11 +10,9 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
+from assistant.contract import RefusalReason
 from assistant.text import normalize_for_match
-
-RefusalReason = Literal["no_evidence", "out_of_scope", "unsafe_request"]
 
 _UNSAFE = [
     r"\b(ignore|ignorez|oublie|oubliez|forget|disregard|neglige)\b.{0,40}\b(instructions?|"

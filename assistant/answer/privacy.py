@@ -145,9 +145,6 @@ class Redaction:
     text: str
     detected: tuple[str, ...]
 
-    def as_dict(self) -> dict:
-        return {"detected": list(self.detected), "redacted_question": self.text}
-
 
 def _nir_match(match: re.Match[str]) -> bool:
     """A NIR-shaped number, with or without its key: redacted even when the key is wrong (a

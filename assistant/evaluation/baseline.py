@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.answer.extractive import Answer, Citation
+from assistant.contract import Answer, Citation, Passage
 from assistant.index.embeddings import Embedder
 from assistant.index.retrieval import Hit
 from assistant.ingest.chunking import Chunk
@@ -92,7 +92,12 @@ class Baseline:
     def ask(self, question: str, k: int = 5) -> Answer:
         """Never refuses: the top passage, each of its sentences followed by ``[1]``."""
         hits = self.search(question, k)
-        answer = Answer(question=question, answer="", retrieved=hits, mode="baseline")
+        answer = Answer(
+            question=question,
+            answer="",
+            retrieved=[Passage.of(h) for h in hits],
+            mode="baseline",
+        )
         if hits:
             top = hits[0].chunk
             sentences = [s for line in top.text.splitlines() for s in split_sentences(line)]

@@ -20,10 +20,11 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any, TypeVar
 
-from assistant.answer.extractive import LEADS, Answer
+from assistant.answer.extractive import LEADS
 from assistant.answer.grounding import AnswerSentence, GroundingChecker, parse_answer
 from assistant.answer.llm import model_label
 from assistant.app import Assistant
+from assistant.contract import Answer
 from assistant.errors import ConfigError
 from assistant.evaluation.baseline import Baseline
 from assistant.evaluation.metrics import (
@@ -116,8 +117,8 @@ class Scorer:
     def citations(self, answer: Answer) -> Row:
         """ALCE citation recall/precision and groundedness of the answer as shown, and of the
         LLM's draft before verification (what the model itself did) when there is one."""
-        texts = {h.chunk.chunk_id: h.chunk.text for h in answer.retrieved}
-        retrieved = {n: h.chunk.text for n, h in enumerate(answer.retrieved, start=1)}
+        texts = {p.chunk_id: p.text for p in answer.retrieved}
+        retrieved = {n: p.text for n, p in enumerate(answer.retrieved, start=1)}
         # the shown answer's [n] point to its citations; an LLM's draft's to the passages
         cited = {c.n: texts.get(c.chunk_id, c.quote) for c in answer.citations}
         scores, grounded = self.alce(answer.answer, cited, retrieved)
@@ -158,7 +159,7 @@ class Scorer:
                 {"n": c.n, "doc_id": c.doc_id, "page": c.page, "quote": c.quote}
                 for c in answer.citations
             ],
-            "contexts": [h.chunk.text for h in answer.retrieved],
+            "contexts": [p.text for p in answer.retrieved],
             **self.retrieval(q, ranking),
         }
         if not answer.refused:

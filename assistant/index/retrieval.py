@@ -30,26 +30,6 @@ class Hit:
     dense_rank: int | None = None
     dense_score: float | None = None
 
-    def as_dict(self) -> dict:
-        c = self.chunk
-        return {
-            "chunk_id": c.chunk_id,
-            "doc_id": c.doc_id,
-            "title": c.title,
-            "section": c.section,
-            "page": c.page,
-            "url": c.url,
-            "score": self.score,
-            "text": c.text,
-            "rank": self.rank,
-            "doc_type": c.doc_type,
-            "date": c.date,
-            "bm25_rank": self.bm25_rank,
-            "bm25_score": self.bm25_score,
-            "dense_rank": self.dense_rank,
-            "dense_score": self.dense_score,
-        }
-
 
 Ranking = list[tuple[str, float]]
 

@@ -340,6 +340,7 @@ def search(
 ) -> None:
     """Cherche les passages les plus pertinents pour une question."""
     from assistant.app import Assistant
+    from assistant.contract import Passage
 
     if (question is None) == (batch is None):
         raise click.UsageError("give either a QUESTION or --batch FILE")
@@ -349,7 +350,7 @@ def search(
     for q in questions:
         hits = assistant.search(q, k, doc_type, retriever)
         if as_json:
-            out = {"question": q, "hits": [h.as_dict() for h in hits]}
+            out = {"question": q, "hits": [Passage.of(h).model_dump(mode="json") for h in hits]}
             click.echo(json.dumps(out, ensure_ascii=False))
             continue
         console.print(f"[bold]{q}[/]", markup=True)
@@ -445,7 +446,7 @@ def ask(
                 "\n--- brouillon du modèle ci-dessus ; réponse vérifiée ci-dessous ---", err=True
             )
         if as_json:
-            click.echo(json.dumps(answer.as_dict(), ensure_ascii=False))
+            click.echo(json.dumps(answer.to_json(), ensure_ascii=False))
         else:
             _print_answer(console, answer)
 

@@ -16,6 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import PrivateAttr
 
 from assistant.app import Assistant
+from assistant.contract import Passage
 from assistant.settings import load_settings
 
 
@@ -40,11 +41,8 @@ class HASRetriever(BaseRetriever):
     ) -> list[Document]:
         k = int(kwargs.get("k", self.k))
         hits = self.assistant.search(query, k, kwargs.get("doc_type", self.doc_type), self.kind)
+        passages = [Passage.of(h) for h in hits]
         return [
-            Document(
-                page_content=h.chunk.text,
-                id=h.chunk.chunk_id,
-                metadata={k_: v for k_, v in h.as_dict().items() if k_ != "text"},
-            )
-            for h in hits
+            Document(page_content=p.text, id=p.chunk_id, metadata=p.model_dump(exclude={"text"}))
+            for p in passages
         ]

@@ -1,5 +1,6 @@
 """Answer objects rendered for people: the chat message and the trainer's view (Markdown with
-a little HTML). Pure functions of ``Answer.as_dict()``, so the UI stays a thin shell."""
+a little HTML). Pure functions of the :class:`~assistant.contract.Answer`, so the UI stays a
+thin shell."""
 
 from __future__ import annotations
 
@@ -8,11 +9,8 @@ import re
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-REASONS = {
-    "no_evidence": "les publications indexées ne répondent pas",
-    "out_of_scope": "hors du champ de l'assistant",
-    "unsafe_request": "demande contraire aux règles de l'assistant",
-}
+from assistant import messages as texts
+from assistant.contract import Answer, Citation, GroundingReport
 
 
 def _highlight(passage: str, quote: str) -> str:
@@ -49,46 +47,37 @@ def public_source(url: str | None) -> str:
     return unquote(urlparse(url or "").path).rsplit("/", 1)[-1]
 
 
-def _source_line(c: dict[str, Any]) -> str:
-    details = ", ".join(
-        x
-        for x in (c.get("doc_type"), c.get("date"), f"p. {c['page']}" if c.get("page") else None)
-        if x
-    )
-    section = f" — {html.escape(c['section'])}" if c.get("section") else ""
-    url = public_link(c.get("url"))
+def _source_line(c: Citation) -> str:
+    details = ", ".join(x for x in (c.doc_type, c.date, f"p. {c.page}" if c.page else None) if x)
+    section = f" — {html.escape(c.section)}" if c.section else ""
+    url = public_link(c.url)
     link = (
         f' · <a href="{html.escape(url, quote=True)}" target="_blank" rel="noopener">source</a>'
         if url
         else ""
     )
-    return f"[{c['n']}] {html.escape(c['title'])}{section} ({html.escape(details)}){link}"
+    return f"[{c.n}] {html.escape(c.title)}{section} ({html.escape(details)}){link}"
 
 
-def answer_markdown(answer: dict[str, Any]) -> str:
+def answer_markdown(answer: Answer) -> str:
     """The chat message: answer, sources with expandable passages, verification, notices."""
     parts = []
-    if answer.get("refused"):
-        reason = REASONS.get(answer.get("refusal_reason") or "", "")
-        parts.append(f"**Pas de réponse sourcée** ({reason}).\n")
-    parts.append(as_text(answer["answer"]))
-    passages = {r["chunk_id"]: r["text"] for r in answer.get("retrieved", [])}
-    citations = answer.get("citations", [])
-    if citations:
-        parts.append("\n\n**Sources**\n")
-        for c in citations:
-            body = _highlight(passages.get(c.get("chunk_id"), c["quote"]), c["quote"])
+    if answer.refused:
+        reason = texts.REFUSAL_HEADINGS.get(answer.refusal_reason or "", "")
+        parts.append(f"**{texts.NO_SOURCED_ANSWER}** ({reason}).\n")
+    parts.append(as_text(answer.answer))
+    passages = {p.chunk_id: p.text for p in answer.retrieved}
+    if answer.citations:
+        parts.append(f"\n\n**{texts.SOURCES}**\n")
+        for c in answer.citations:
+            body = _highlight(passages.get(c.chunk_id, c.quote), c.quote)
             parts.append(
                 f'<details class="source"><summary>{_source_line(c)}</summary>'
                 f'<div class="passage">{body}</div></details>'
             )
-        g = answer["grounding"]
-        mode = ("rédigée par " + answer["model"]) if answer.get("mode") == "llm" else "extractive"
-        parts.append(
-            f"\n*Vérification : {g['supported']}/{g['total']} phrase(s) appuyée(s) "
-            f"par la source citée — réponse {mode}.*"
-        )
-    for notice in answer.get("notices", []):
+        g, writer = answer.grounding, answer.model if answer.mode == "llm" else None
+        parts.append(f"\n*{texts.verification_line(g.supported, g.total, writer)}*")
+    for notice in answer.notices:
         parts.append(f"\n> ⚠️ {as_text(notice)}")
     return "\n".join(parts)
 
@@ -108,15 +97,32 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def trainer_markdown(answer: dict[str, Any] | None) -> str:
+def _verdicts_table(report: GroundingReport) -> str:
+    return _table(
+        ["phrase", "cite", "appuyée", "raison", "couverture", "similarité"],
+        [
+            [
+                v.sentence[:120],
+                " ".join(f"[{m}]" for m in v.markers),
+                "oui" if v.supported else "**non**",
+                v.reason,
+                round(v.coverage, 3),
+                None if v.similarity is None else round(v.similarity, 3),
+            ]
+            for v in report.verdicts
+        ],
+    )
+
+
+def trainer_markdown(answer: Answer | None) -> str:
     """How the last answer was found and checked: for trainers."""
-    if not answer:
+    if answer is None:
         return "*Posez une question dans l'onglet Assistant : son analyse apparaîtra ici.*"
-    out = [f"### Question\n{as_text(answer['question'])}"]
-    if answer.get("condensed_question"):
+    out = [f"### Question\n{as_text(answer.question)}"]
+    if answer.condensed_question:
         out.append(
             f"Question reformulée pour la recherche (suite de conversation) : "
-            f"*{as_text(answer['condensed_question'])}*"
+            f"*{as_text(answer.condensed_question)}*"
         )
     out.append("### Passages retrouvés (BM25 + sémantique, fusion RRF)")
     out.append(
@@ -134,54 +140,37 @@ def trainer_markdown(answer: dict[str, Any] | None) -> str:
             ],
             [
                 [
-                    r["rank"],
-                    r["doc_id"],
-                    r["section"],
-                    r.get("bm25_rank"),
-                    r.get("bm25_score"),
-                    r.get("dense_rank"),
-                    r.get("dense_score"),
-                    r["score"],
-                    r["text"][:90] + "…",
+                    p.rank,
+                    p.doc_id,
+                    p.section,
+                    p.bm25_rank,
+                    p.bm25_score,
+                    p.dense_rank,
+                    p.dense_score,
+                    p.score,
+                    p.text[:90] + "…",
                 ]
-                for r in answer.get("retrieved", [])
+                for p in answer.retrieved
             ],
         )
     )
-    for title, key in (
-        ("Vérification de chaque phrase", "grounding"),
-        ("Vérification de la réponse du LLM (non retenue)", "llm_grounding"),
+    for title, report in (
+        ("Vérification de chaque phrase", answer.grounding),
+        ("Vérification de la réponse du LLM (non retenue)", answer.llm_grounding),
     ):
-        report = answer.get(key)
-        if report and report.get("sentences"):
-            out.append(f"### {title} — {report['supported']}/{report['total']} appuyées")
-            out.append(
-                _table(
-                    ["phrase", "cite", "appuyée", "raison", "couverture", "similarité"],
-                    [
-                        [
-                            s["sentence"][:120],
-                            " ".join(f"[{m}]" for m in s["markers"]),
-                            "oui" if s["supported"] else "**non**",
-                            s["reason"],
-                            s["coverage"],
-                            s["similarity"],
-                        ]
-                        for s in report["sentences"]
-                    ],
-                )
-            )
-    if answer.get("fallback_reason"):
-        out.append(f"### Repli sur la réponse extractive\n{as_text(answer['fallback_reason'])}")
-    if answer.get("prompt"):
-        out.append(f"### Prompt envoyé au LLM\n```text\n{answer['prompt']}\n```")
-    if answer.get("llm_raw"):
-        out.append(f"### Texte brut du LLM\n```text\n{answer['llm_raw']}\n```")
-    timings = answer.get("timings_ms", {})
+        if report is not None and report.verdicts:
+            out.append(f"### {title} — {report.supported}/{report.total} appuyées")
+            out.append(_verdicts_table(report))
+    if answer.fallback_reason:
+        out.append(f"### Repli sur la réponse extractive\n{as_text(answer.fallback_reason)}")
+    if answer.prompt:
+        out.append(f"### Prompt envoyé au LLM\n```text\n{answer.prompt}\n```")
+    if answer.llm_raw:
+        out.append(f"### Texte brut du LLM\n```text\n{answer.llm_raw}\n```")
+    timings = answer.timings_ms
     out.append("### Temps (ms)\n" + _table(list(timings), [[round(v) for v in timings.values()]]))
-    mode = answer.get("mode")
     out.append(
-        f"Mode : {mode} · modèle : {answer.get('model') or '—'} · version du corpus : "
-        f"{answer.get('corpus_version')}"
+        f"Mode : {answer.mode} · modèle : {answer.model or '—'} · version du corpus : "
+        f"{answer.corpus_version}"
     )
     return "\n\n".join(out)

@@ -22,6 +22,7 @@ from starlette.middleware import Middleware
 
 from assistant.answer.conversation import Turn
 from assistant.app import Assistant
+from assistant.contract import Answer
 from assistant.errors import AssistantError
 from assistant.interfaces.render import (
     answer_markdown,
@@ -241,11 +242,11 @@ class ChatApp:
         self.assistant = assistant
         self.feedback = feedback
         self.admins = admins  # None: no login, everyone may upload
-        self.recent: OrderedDict[str, dict[str, Any]] = OrderedDict()  # answers by id
+        self.recent: OrderedDict[str, Answer] = OrderedDict()  # answers by id
         self.slots = SessionSlots(assistant.settings.max_per_session)
 
-    def _remember(self, answer: dict[str, Any]) -> dict[str, Any]:
-        self.recent[answer["id"]] = answer
+    def _remember(self, answer: Answer) -> Answer:
+        self.recent[answer.id] = answer
         while len(self.recent) > 1000:
             self.recent.popitem(last=False)
         return answer
@@ -282,7 +283,7 @@ class ChatApp:
             try:
                 result["answer"] = self.assistant.ask(
                     message, _turns(history[:-1]), mode, tokens.put
-                ).as_dict()
+                )
             except AssistantError as exc:
                 result["error"] = str(exc)
             except Exception as exc:  # any failure: a message for the user, the trace in the log
@@ -313,15 +314,13 @@ class ChatApp:
             yield [*history, reply], "", gr.skip(), gr.skip(), gr.skip()
             return
         answer = self._remember(result["answer"])
-        if answer.get("privacy"):  # keep only the redacted question, even on screen
-            history[-1] = {"role": "user", "content": answer["question"]}
+        if answer.privacy:  # keep only the redacted question, even on screen
+            history[-1] = {"role": "user", "content": answer.question}
         reply = {"role": "assistant", "content": answer_markdown(answer)}
         yield [*history, reply], "", answer, trainer_markdown(answer), ""
 
-    def give_feedback(
-        self, answer: dict[str, Any] | None, comment: str, useful: bool
-    ) -> tuple[str, str]:
-        if not answer:
+    def give_feedback(self, answer: Answer | None, comment: str, useful: bool) -> tuple[str, str]:
+        if answer is None:
             return "Posez d'abord une question.", comment
         row = self.feedback.add(answer, useful, comment or "")
         verdict = "utile" if useful else "pas utile"
@@ -361,7 +360,7 @@ class ChatApp:
         if not self.slots.acquire(key):
             raise gr.Error(BUSY)
         try:
-            return self._remember(self.assistant.ask(question).as_dict())
+            return self._remember(self.assistant.ask(question)).to_json()
         finally:
             self.slots.release(key)
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from assistant.answer.privacy import redact
-from assistant.records.feedback import sources_of
+from assistant.contract import Answer
+from assistant.records.feedback import grounding_score, sources_of
 from assistant.records.sqlite import SQLiteTable
 
 
@@ -43,24 +44,24 @@ class AuditTrail(SQLiteTable):
         super().__init__(path)
         self.retention_days = retention_days
 
-    def record(self, answer: dict[str, Any]) -> int:
+    def record(self, answer: Answer) -> int:
         """Store one answer object (its question is already redacted); purge old rows."""
         now = datetime.now(UTC)
         row_id = self.insert(
             (
                 now.isoformat(timespec="seconds"),
-                answer.get("id"),
-                redact(answer["question"]).text,  # already redacted; checked again
-                answer["answer"],
-                int(bool(answer.get("refused"))),
-                answer.get("refusal_reason"),
+                answer.id,
+                redact(answer.question).text,  # already redacted; checked again
+                answer.answer,
+                int(answer.refused),
+                answer.refusal_reason,
                 sources_of(answer),
-                (answer.get("grounding") or {}).get("score"),
-                answer.get("mode"),
-                answer.get("model"),
-                answer.get("corpus_version"),
-                ",".join((answer.get("privacy") or {}).get("detected", [])),
-                (answer.get("timings_ms") or {}).get("total"),
+                grounding_score(answer),
+                answer.mode,
+                answer.model,
+                answer.corpus_version,
+                ",".join(answer.privacy.detected if answer.privacy else []),
+                answer.timings_ms.get("total"),
             )
         )
         cutoff = (now - timedelta(days=self.retention_days)).isoformat(timespec="seconds")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from assistant.answer.privacy import redact
+from assistant.contract import Answer
 from assistant.records.sqlite import SQLiteTable
 
 COLUMNS = (
@@ -30,12 +30,17 @@ COLUMNS = (
 )
 
 
-def sources_of(answer: dict[str, Any]) -> str:
-    """The cited sources of an answer object, as compact JSON."""
-    keys = ("n", "doc_id", "title", "url", "page", "section")
+def sources_of(answer: Answer) -> str:
+    """The cited sources of an answer, as compact JSON."""
+    keys = {"n", "doc_id", "title", "url", "page", "section"}
     return json.dumps(
-        [{k: c.get(k) for k in keys} for c in answer.get("citations", [])], ensure_ascii=False
+        [c.model_dump(mode="json", include=keys) for c in answer.citations], ensure_ascii=False
     )
+
+
+def grounding_score(answer: Answer) -> float:
+    """The share of the answer's sentences supported by their source (as in its JSON)."""
+    return round(answer.grounding.score, 4)
 
 
 class FeedbackStore(SQLiteTable):
@@ -49,22 +54,22 @@ class FeedbackStore(SQLiteTable):
         refusal_reason TEXT, grounding_score REAL)
     """
 
-    def add(self, answer: dict[str, Any], useful: bool, comment: str = "") -> int:
-        """Store feedback on an answer object (as produced by ``Answer.as_dict``); the comment
-        and the question go through the patient-data guard first."""
+    def add(self, answer: Answer, useful: bool, comment: str = "") -> int:
+        """Store feedback on an answer; the comment and the question go through the
+        patient-data guard first."""
         return self.insert(
             (
                 datetime.now(UTC).isoformat(timespec="seconds"),
-                answer.get("id"),
+                answer.id,
                 int(useful),
                 redact(comment.strip()[:2000]).text,  # typed freely: the guard first
-                redact(answer.get("question", "")).text,
-                answer.get("answer", ""),
+                redact(answer.question).text,
+                answer.answer,
                 sources_of(answer),
-                answer.get("mode"),
-                answer.get("model"),
-                answer.get("corpus_version"),
-                answer.get("refusal_reason"),
-                (answer.get("grounding") or {}).get("score"),
+                answer.mode,
+                answer.model,
+                answer.corpus_version,
+                answer.refusal_reason,
+                grounding_score(answer),
             )
         )
