@@ -46,6 +46,7 @@ from assistant.index.retrieval import Hit, Retriever, make_retriever, reciprocal
 from assistant.index.store import Index, IngestReport, OpenIndex, Progress
 from assistant.ingest.corpus import Corpus
 from assistant.ingest.isolation import load_file_isolated
+from assistant.ingest.loaders import SUPPORTED_SUFFIXES, looks_like_pdf
 from assistant.records.audit import AuditTrail
 from assistant.settings import Settings, load_settings
 from assistant.text import detect_language
@@ -408,7 +409,7 @@ class Assistant:
         index it. Raises AssistantError with a clear message on a bad file."""
         safe = re.sub(r"[^\w.\- ]+", "_", Path(name or source.name).name).strip(" .") or "upload"
         suffix = Path(safe).suffix.lower()
-        if suffix not in (".pdf", ".html", ".htm", ".md", ".txt"):
+        if suffix not in SUPPORTED_SUFFIXES:
             raise AssistantError(
                 f"{safe}: format non pris en charge ({suffix or 'aucun'})",
                 "PDF, HTML, Markdown ou texte",
@@ -422,7 +423,7 @@ class Assistant:
                 f"limite : {self.settings.max_upload_mb} Mio",
             )
         head = source.read_bytes()[:1024]
-        if suffix == ".pdf" and not head.lstrip().startswith(b"%PDF"):
+        if suffix == ".pdf" and not looks_like_pdf(head):
             raise AssistantError(f"{safe}: ce n'est pas un PDF (contenu)", "vérifiez le fichier")
         self.uploads_dir.mkdir(parents=True, exist_ok=True)
         target = self.uploads_dir / safe

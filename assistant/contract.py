@@ -21,6 +21,12 @@ if TYPE_CHECKING:
 RefusalReason = Literal["no_evidence", "out_of_scope", "unsafe_request"]
 
 
+def _where(chunk: Chunk) -> dict[str, Any]:
+    """What a passage and a citation say of the chunk they come from."""
+    fields = ("chunk_id", "doc_id", "title", "section", "page", "url", "doc_type", "date")
+    return {name: getattr(chunk, name) for name in fields}
+
+
 class Passage(BaseModel):
     """A retrieved passage, with the rank and score of each retriever that found it."""
 
@@ -44,17 +50,9 @@ class Passage(BaseModel):
 
     @classmethod
     def of(cls, hit: Hit) -> Passage:
-        c = hit.chunk
         return cls(
-            chunk_id=c.chunk_id,
-            doc_id=c.doc_id,
-            title=c.title,
-            section=c.section,
-            page=c.page,
-            url=c.url,
-            text=c.text,
-            doc_type=c.doc_type,
-            date=c.date,
+            **_where(hit.chunk),
+            text=hit.chunk.text,
             score=hit.score,
             rank=hit.rank,
             bm25_rank=hit.bm25_rank,
@@ -83,19 +81,7 @@ class Citation(BaseModel):
     @classmethod
     def of(cls, n: int, chunk: Chunk, quote: str) -> Citation:
         """Citation ``n`` of ``quote``, an exact passage of ``chunk``."""
-        c = chunk
-        return cls(
-            n=n,
-            doc_id=c.doc_id,
-            title=c.title,
-            url=c.url,
-            page=c.page,
-            section=c.section,
-            quote=quote,
-            chunk_id=c.chunk_id,
-            date=c.date,
-            doc_type=c.doc_type,
-        )
+        return cls(n=n, quote=quote, **_where(chunk))
 
 
 class Verdict(BaseModel):

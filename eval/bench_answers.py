@@ -22,6 +22,7 @@ from assistant.evaluation.metrics import (
     load_gold,
     mention_coverage,
     mentions,
+    percentile,
     refusal_scores,
 )
 from assistant.settings import load_settings
@@ -88,7 +89,7 @@ def main() -> None:
         ok = sum(a.refusal_reason == SHOULD_REFUSE[kind] for _, a in subset)
         print(f"  {kind}: {ok}/{len(subset)} refused with '{SHOULD_REFUSE[kind]}'")
     print(f"grounding score of answers: mean {statistics.mean(grounding):.3f}")
-    q95 = statistics.quantiles(latencies, n=20)[18]
+    q95 = percentile(latencies, 95)
     print(f"ask latency (warm): p50 {statistics.median(latencies):.0f} ms, p95 {q95:.0f} ms")
 
 

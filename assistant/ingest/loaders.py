@@ -27,6 +27,11 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".html", ".htm", ".pdf", ".md", ".markdown", ".txt")
 
 
+def looks_like_pdf(head: bytes) -> bool:
+    """A PDF's first bytes (leading whitespace allowed) are its ``%PDF`` header."""
+    return head.lstrip()[:5].startswith(b"%PDF")
+
+
 @dataclass(frozen=True)
 class Block:
     """One structural unit of a document. ``level`` is the heading level (1 = title)."""
@@ -439,7 +444,7 @@ def _meta_from_file(path: Path, blocks: list[Block], title_hint: str | None) -> 
 def _parse(path: Path, data: bytes) -> tuple[list[Block], str | None]:
     suffix = path.suffix.lower()
     if suffix == ".pdf":
-        if not data.lstrip()[:5].startswith(b"%PDF"):
+        if not looks_like_pdf(data[:1024]):
             raise DocumentLoadError(path, "not a PDF (no %PDF header)", "re-download the file")
         return parse_pdf(path), None
     text = _decode_text(path, data)

@@ -24,6 +24,7 @@ import httpx
 
 from assistant.errors import SyncError
 from assistant.ingest.corpus import Corpus, Publication
+from assistant.ingest.loaders import looks_like_pdf
 
 SyncStatus = Literal["new", "updated", "unchanged", "failed"]
 MAX_DOWNLOAD_BYTES = 100 * 1024 * 1024
@@ -88,7 +89,7 @@ class SyncState:
 def _check_body(pub: Publication, head: bytes, tail: bytes, content_type: str) -> None:
     """Refuse a body that is not what the manifest announces (error pages, cut PDFs)."""
     if pub.pdf_url:
-        if not head.lstrip().startswith(b"%PDF"):
+        if not looks_like_pdf(head):
             raise SyncError(f"not a PDF (Content-Type: {content_type or 'none'})")
         if b"%%EOF" not in tail:
             raise _Transient("truncated PDF (no %%EOF marker)")

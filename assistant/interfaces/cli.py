@@ -7,7 +7,6 @@ exit code; nothing here does retrieval or parsing itself.
 from __future__ import annotations
 
 import json
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -140,12 +139,13 @@ def corpus_sync(ctx: click.Context, only: tuple[str, ...]) -> None:
 
 
 def _distribution(values: list[int]) -> str:
+    from assistant.evaluation.metrics import percentile
+
     if not values:
         return "—"
-    q = statistics.quantiles(values, n=10) if len(values) > 1 else [values[0]] * 9
     return (
-        f"min {min(values)} · median {statistics.median(values):.0f} · "
-        f"p90 {q[8]:.0f} · max {max(values)}"
+        f"min {min(values)} · median {percentile(values, 50):.0f} · "
+        f"p90 {percentile(values, 90):.0f} · max {max(values)}"
     )
 
 

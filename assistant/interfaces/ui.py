@@ -24,6 +24,7 @@ from assistant.answer.conversation import Turn
 from assistant.app import Assistant
 from assistant.contract import Answer
 from assistant.errors import AssistantError
+from assistant.ingest.loaders import SUPPORTED_SUFFIXES
 from assistant.interfaces.render import (
     answer_markdown,
     draft_markdown,
@@ -415,7 +416,7 @@ def build_app(app: ChatApp) -> gr.Blocks:
             )
             upload = gr.File(
                 label="Ajouter un document (PDF, HTML, Markdown, texte)",
-                file_types=[".pdf", ".html", ".htm", ".md", ".txt"],
+                file_types=list(SUPPORTED_SUFFIXES),
             )
             add = gr.Button("Indexer ce document", elem_id="add-document")
             upload_status = gr.Markdown(elem_id="upload-status")
