@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from markdown_it import MarkdownIt
+
 from assistant.evaluation.metrics import DEFINITIONS, LOWER_IS_BETTER, worse_direction
 
 COLOURS = {"assistant": "#1f5fa8", "baseline": "#c98a1a"}
@@ -299,15 +301,6 @@ def _md_table(table: Table) -> str:
     return "\n".join(lines)
 
 
-def _html_table(table: Table) -> str:
-    header, rows = table
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def _worse_table(comparison: Mapping[str, Any]) -> Table:
     return ["set", "id", "question", "what got worse"], [
         [w["set"], w["id"], w["question"], "; ".join(w["changes"])] for w in comparison["worse"]
@@ -321,12 +314,11 @@ def _definitions() -> Table:
     ]
 
 
-class _Both:
-    """The same content, written as Markdown and as HTML."""
+class _Markdown:
+    """The report as Markdown: its one source (the HTML page is rendered from it)."""
 
     def __init__(self) -> None:
         self.md: list[str] = []
-        self.html: list[str] = []
 
     def _end_list(self) -> None:
         if self.md and self.md[-1].startswith("- "):
@@ -335,7 +327,6 @@ class _Both:
     def heading(self, level: int, text: str) -> None:
         self._end_list()
         self.md += ["#" * level + " " + text, ""]
-        self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
 
     def para(self, line: str) -> None:
         if line.startswith("- "):
@@ -343,7 +334,6 @@ class _Both:
         else:
             self._end_list()
             self.md += [line, ""]
-        self.html.append(f"<p>{_inline(line)}</p>")
 
     def table(self, table: Table) -> None:
         if not table[1]:
@@ -351,7 +341,22 @@ class _Both:
             return
         self._end_list()
         self.md += [_md_table(table), ""]
-        self.html.append(_html_table(table))
+
+
+def to_html(markdown: str, folder: Path) -> str:
+    """The report's Markdown as a self-contained HTML page: rendered by markdown-it (raw HTML
+    in the text is escaped), each ``plots/*.svg`` image inlined from ``folder``."""
+    renderer = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+    def inline_svg(self: Any, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        src = str(tokens[idx].attrGet("src") or "")
+        path = (folder / src).resolve()
+        if src.endswith(".svg") and path.parent == (folder / "plots").resolve():
+            return path.read_text(encoding="utf-8")
+        return self.image(tokens, idx, options, env)
+
+    renderer.add_render_rule("image", inline_svg)
+    return _page(renderer.render(markdown))
 
 
 def write_report(
@@ -363,7 +368,7 @@ def write_report(
 ) -> tuple[Path, Path]:
     """Write ``report.md`` (+ ``plots/*.svg``) and ``report.html`` into ``folder``."""
     (folder / "plots").mkdir(parents=True, exist_ok=True)
-    out = _Both()
+    out = _Markdown()
     out.heading(1, "Évaluation de has-assistant — evaluation report")
     for line in _intro(results, failures):
         out.para(line)
@@ -387,7 +392,6 @@ def write_report(
             path = folder / "plots" / f"{name}-{key}.svg"
             path.write_text(svg, encoding="utf-8")
             out.md += [f"![{key}](plots/{path.name})", ""]
-        out.html.append('<div class="charts">' + "".join(charts.values()) + "</div>")
         out.heading(3, "Per kind of question")
         out.table(_kinds(results, name))
         variants = _variants(results, name)
@@ -421,18 +425,10 @@ def write_report(
     for caveat in CAVEATS:
         out.para(f"- {caveat}")
     md_path, html_path = folder / "report.md", folder / "report.html"
-    md_path.write_text("\n".join(out.md) + "\n", encoding="utf-8")
-    html_path.write_text(_page("\n".join(out.html)), encoding="utf-8")
+    markdown = "\n".join(out.md) + "\n"
+    md_path.write_text(markdown, encoding="utf-8")
+    html_path.write_text(to_html(markdown, folder), encoding="utf-8")
     return md_path, html_path
-
-
-def _inline(markdown_line: str) -> str:
-    """The little Markdown the intro uses: **bold**, `code` and a leading "- "."""
-    text = html.escape(markdown_line.removeprefix("- "))
-    parts = text.split("**")
-    text = "".join(f"<strong>{p}</strong>" if i % 2 else p for i, p in enumerate(parts))
-    parts = text.split("`")
-    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def _page(body: str) -> str:
@@ -445,7 +441,7 @@ table {{ border-collapse: collapse; margin: 1em 0; font-size: 14px; }}
 th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; vertical-align: top; }}
 th {{ background: #f0f3f8; }}
 td:nth-child(n+2) {{ font-variant-numeric: tabular-nums; }}
-.charts svg {{ margin: 0.5em 1em 0.5em 0; border: 1px solid #eee; }}
+p > svg {{ margin: 0.5em 1em 0.5em 0; border: 1px solid #eee; }}
 </style></head><body>
 {body}
 </body></html>
