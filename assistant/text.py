@@ -212,11 +212,22 @@ _MAGNITUDE = re.compile(r"\b(\d+(?:[.,]\d+)?)\s*(millions?|milliards?|million|bi
 _DATED_MONTH = re.compile(r"\b\d{1,2}(?:er)?\s+(mars)\b|\b(mars)\s+\d{4}\b")
 
 
+#: a number written with French thousands separators (a space, no-break or narrow: « 1 200 »,
+#: « 12 000 », « 3 000,5 »), after normalisation turned them into plain spaces
+_THOUSANDS = re.compile(r"(?<![\d.,])\d{1,3}(?: \d{3})+(?![\d])")
+
+
+def _grouped(folded: str) -> str:
+    """« 1 200 » → « 1200 » in normalised text."""
+    return _THOUSANDS.sub(lambda m: m.group(0).replace(" ", ""), folded)
+
+
 def numbers_in(text: str) -> set[str]:
     """Numbers, years and months of a text, normalised: digits ("6e" → "6", "trois" → "3"),
     months as "m09". Articles ("un", "une") and ambiguous words are not counted."""
     found: set[str] = set()
-    scaled = _MAGNITUDE.sub(lambda m: _scaled(m.group(1), m.group(2)), normalize_for_match(text))
+    grouped = _grouped(normalize_for_match(text))
+    scaled = _MAGNITUDE.sub(lambda m: _scaled(m.group(1), m.group(2)), grouped)
     folded = normalize_for_match(_compound_numbers_as_digits(scaled))
     found |= {"m03" for _ in _DATED_MONTH.finditer(folded)}
     found |= {_FRACTIONS[w] for w in re.findall(r"[a-z]+", folded) if w in _FRACTIONS}
@@ -250,7 +261,7 @@ def _scaled(number: str, magnitude: str) -> str:
 
 def with_number_words_as_digits(text: str) -> str:
     """Folded text where number words are digits ("trois axes" → "3 axes"), for matching."""
-    folded = normalize_for_match(_compound_numbers_as_digits(text))
+    folded = _grouped(normalize_for_match(_compound_numbers_as_digits(text)))
     return re.sub(
         r"[a-z]+",
         lambda m: (

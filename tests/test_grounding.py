@@ -84,6 +84,24 @@ def test_qualifiers_and_actors_absent_from_the_passage(checker, sentence, reason
     assert not verdict.supported and reason in verdict.reason
 
 
+@pytest.mark.parametrize(
+    ("sentence", "supported"),
+    [
+        ("L'outil fictif équipe mille deux cents établissements [1].", True),
+        ("L'outil fictif équipe 1200 établissements [1].", True),
+        ("Il a servi à douze mille patients [1].", True),
+        ("L'outil fictif équipe 1 300 établissements [1].", False),
+        ("Il a servi à douze cents patients [1].", False),
+    ],
+)
+def test_figures_with_french_thousands_separators(sentence, supported):
+    """« 1 200 » (space, no-break or narrow no-break space) is one figure, not 1 and 200: a
+    faithful « mille deux cents » or « 1200 » is supported, another figure is not."""
+    passage = {1: "L'outil fictif équipe 1 200 établissements et a servi à 12\u202f000 patients."}
+    verdict = GroundingChecker(None).check_text(sentence, passage).verdicts[0]
+    assert verdict.supported is supported, verdict.reason
+
+
 def test_a_list_item_is_read_with_its_lead_in(checker):
     verdict = checker.check_text(
         "Le cadre de confiance s'articule notamment autour de l'accompagnement des usages [1].",

@@ -85,6 +85,14 @@ def test_antonyms_and_negative_prefixes():
         ("avant le 15 mai 2032", {"15", "m05", "2032"}),
         ("le 15 mars 2032", {"15", "m03", "2032"}),
         ("un guide et une charte", set()),  # articles are not numbers
+        # French thousands separators (space, no-break, narrow no-break) group one figure
+        ("1 200 établissements", {"1200"}),
+        ("12\u00a0000 patients", {"12000"}),
+        ("12\u202f000 patients", {"12000"}),
+        ("3 000,5 euros", {"3000.5"}),
+        ("mille deux cents établissements", {"1200"}),
+        ("en 2022 et 2023", {"2022", "2023"}),  # two years stay two numbers
+        ("les 3 axes et 120 critères", {"3", "120"}),
     ],
 )
 def test_numbers_in_words_are_figures(text, figures):
