@@ -6,15 +6,9 @@ creating it costs nothing and importing this module has no side effect.
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 
@@ -31,6 +25,7 @@ from assistant.answer.grounding import GroundingChecker
 from assistant.answer.llm import Prompts, make_chat_model, model_label
 from assistant.answer.policy import off_topic, screen
 from assistant.answer.privacy import redact
+from assistant.answer.question import clean_question
 from assistant.contract import (
     Answer,
     ClosestPublication,
@@ -39,14 +34,14 @@ from assistant.contract import (
     PrivacyReport,
     RefusalReason,
 )
-from assistant.errors import AssistantError, DocumentLoadError
+from assistant.errors import AssistantError
 from assistant.index.bm25 import tokenize
 from assistant.index.embeddings import Embedder, make_embedder
-from assistant.index.retrieval import Hit, Retriever, make_retriever, reciprocal_rank_fusion
+from assistant.index.retrieval import Hit, Retriever, fuse, make_retriever
 from assistant.index.store import Index, IngestReport, OpenIndex, Progress
 from assistant.ingest.corpus import Corpus
-from assistant.ingest.isolation import load_file_isolated
-from assistant.ingest.loaders import SUPPORTED_SUFFIXES, looks_like_pdf
+from assistant.ingest.sources import UserSources
+from assistant.ingest.uploads import keep_upload
 from assistant.records.audit import AuditTrail
 from assistant.settings import Settings, load_settings
 from assistant.text import detect_language
@@ -87,28 +82,8 @@ class Assistant:
         return self.settings.home / "sources.json"
 
     def user_sources(self) -> list[Path]:
-        """Files and folders added with ``ingest PATHS``, remembered for the next ingests. A
-        damaged file is an error, never read as "no sources" (the next ingest would drop the
-        user's documents from the index)."""
-        try:
-            raw = self.sources_file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return []
-        except (OSError, UnicodeDecodeError) as exc:
-            raise AssistantError(
-                f"{self.sources_file}: unreadable ({exc})", "fix or delete the file"
-            ) from exc
-        try:
-            paths = json.loads(raw)
-            if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-                raise ValueError("expected a JSON list of paths")
-        except ValueError as exc:
-            raise AssistantError(
-                f"{self.sources_file}: damaged ({exc}); your own documents were left indexed",
-                'fix it (a JSON list of paths: ["/path/one", "/path/two"]) or delete it '
-                "and add your folders again with `has-assistant ingest PATH`",
-            ) from exc
-        return [Path(p) for p in paths]
+        """Files and folders added with ``ingest PATHS``, remembered for the next ingests."""
+        return UserSources(self.sources_file).read()
 
     def ingest(
         self, paths: Sequence[Path] = (), rebuild: bool = False, progress: Progress | None = None
@@ -123,9 +98,7 @@ class Assistant:
         self.corpus.cache.prune()  # parsed copies of files no longer in the corpus
         # a file given now that fails to load is reported, not remembered for the next ingests
         failed = {e.path.resolve() for e in loaded.errors} & set(new)
-        self.settings.home.mkdir(parents=True, exist_ok=True)
-        remembered = [str(p) for p in sources if p not in failed]
-        self.sources_file.write_text(json.dumps(remembered, indent=1), "utf-8")
+        UserSources(self.sources_file).write([p for p in sources if p not in failed])
         report = self.index.ingest(loaded.documents, rebuild=rebuild, progress=progress)
         report.errors[:0] = loaded.errors
         report.warnings += [f"{p}: no longer exists; its documents left the index" for p in gone]
@@ -159,20 +132,6 @@ class Assistant:
     @cached_property
     def checker(self) -> GroundingChecker:
         return GroundingChecker(self.embedder)
-
-    def _clean_question(self, question: str) -> tuple[str, list[str]]:
-        # any space (non-breaking and thin ones, common in pasted French text) is a space;
-        # other control and format characters go
-        spaced = (" " if c.isspace() and c not in "\n\t" else c for c in question)
-        text = "".join(c for c in spaced if c.isprintable() or c in "\n\t").strip()
-        if not text:
-            raise AssistantError(
-                "empty question / question vide", "ask a question about digital tools or AI in care"
-            )
-        limit = self.settings.max_question_chars
-        if len(text) > limit:
-            return text[:limit], [texts.truncated(len(text), limit)]
-        return text, []
 
     @cached_property
     def llm(self) -> LLMAnswerer:
@@ -259,7 +218,7 @@ class Assistant:
     def _screen(self, question: str) -> tuple[Answer, RefusalReason | None]:
         """Clean the question, decide a refusal from it alone (local rules: nothing leaves or
         is stored), and redact patient data: from here on only the redacted question is used."""
-        question, notices = self._clean_question(question)
+        question, notices = clean_question(question, self.settings.max_question_chars)
         reason = screen(question)
         redaction = redact(question)
         answer = Answer(
@@ -337,15 +296,7 @@ class Assistant:
         if len(parts) == 1:
             return hits
         lists = [hits, *(self.search(p, 3) for p in parts)]
-        by_id = {h.chunk.chunk_id: h for hits_ in lists for h in hits_}
-        fused = reciprocal_rank_fusion(
-            [[(h.chunk.chunk_id, h.score) for h in hits_] for hits_ in lists], self.settings.rrf_k
-        )
-        limit = self.settings.top_k + len(parts)
-        return [
-            replace(by_id[cid], rank=rank, score=score)
-            for rank, (cid, score) in enumerate(fused[:limit], start=1)
-        ]
+        return fuse(lists, self.settings.top_k + len(parts), self.settings.rrf_k)
 
     def _refuse(self, answer: Answer, reason: RefusalReason, started: float | None) -> Answer:
         answer.refused = True
@@ -407,45 +358,11 @@ class Assistant:
     def add_upload(self, source: Path, name: str | None = None) -> IngestReport:
         """Check an uploaded file (type by content, size), keep a copy under the data dir and
         index it. Raises AssistantError with a clear message on a bad file."""
-        safe = re.sub(r"[^\w.\- ]+", "_", Path(name or source.name).name).strip(" .") or "upload"
-        suffix = Path(safe).suffix.lower()
-        if suffix not in SUPPORTED_SUFFIXES:
-            raise AssistantError(
-                f"{safe}: format non pris en charge ({suffix or 'aucun'})",
-                "PDF, HTML, Markdown ou texte",
-            )
-        size = source.stat().st_size
-        if size == 0:
-            raise AssistantError(f"{safe}: fichier vide (0 octet)", "vérifiez le fichier")
-        if size > self.settings.max_upload_mb * 2**20:
-            raise AssistantError(
-                f"{safe}: fichier trop volumineux ({size / 2**20:.1f} Mio)",
-                f"limite : {self.settings.max_upload_mb} Mio",
-            )
-        head = source.read_bytes()[:1024]
-        if suffix == ".pdf" and not looks_like_pdf(head):
-            raise AssistantError(f"{safe}: ce n'est pas un PDF (contenu)", "vérifiez le fichier")
-        self.uploads_dir.mkdir(parents=True, exist_ok=True)
-        target = self.uploads_dir / safe
-        # read it under its final name outside uploads/ first: a bad file never replaces a good
-        # one of the same name, and never sits in uploads/ where every ingest would meet it
-        with tempfile.TemporaryDirectory(dir=self.settings.home, prefix=".upload-") as staging:
-            staged = Path(staging) / safe
-            shutil.copyfile(source, staged)
-            try:
-                load_file_isolated(
-                    staged,
-                    self.settings.max_upload_mb * 2**20,
-                    self.settings.parse_timeout_s,
-                    self.settings.parse_memory_mb,
-                )
-            except DocumentLoadError as exc:
-                raise AssistantError(f"{safe}: {exc.reason}", exc.hint) from exc
-            os.replace(staged, target)
+        target = keep_upload(source, name, self.settings, self.uploads_dir)
         report = self.ingest([self.uploads_dir])
         failed = [e for e in report.errors if e.path.resolve() == target.resolve()]
         if failed:
             target.unlink(missing_ok=True)
             self.ingest()  # the bad file leaves the index again
-            raise AssistantError(f"{safe}: {failed[0].reason}", failed[0].hint)
+            raise AssistantError(f"{target.name}: {failed[0].reason}", failed[0].hint)
         return report

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from assistant.answer.lexicon import french_glosses
 from assistant.index.store import OpenIndex, View
@@ -50,6 +50,18 @@ def reciprocal_rank_fusion(rankings: Sequence[Ranking], k0: int = 60) -> Ranking
         for rank, (chunk_id, _score) in enumerate(ranking, start=1):
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k0 + rank)
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def fuse(hit_lists: Sequence[Sequence[Hit]], limit: int, k0: int = 60) -> list[Hit]:
+    """Several searches' hits as one list: RRF over their rankings, each hit re-ranked."""
+    by_id = {h.chunk.chunk_id: h for hits in hit_lists for h in hits}
+    fused = reciprocal_rank_fusion(
+        [[(h.chunk.chunk_id, h.score) for h in hits] for hits in hit_lists], k0
+    )
+    return [
+        replace(by_id[cid], rank=rank, score=score)
+        for rank, (cid, score) in enumerate(fused[:limit], start=1)
+    ]
 
 
 class Retriever(ABC):
