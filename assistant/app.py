@@ -38,7 +38,8 @@ from assistant.errors import AssistantError
 from assistant.index.bm25 import tokenize
 from assistant.index.embeddings import Embedder, make_embedder
 from assistant.index.retrieval import Hit, Retriever, fuse, make_retriever
-from assistant.index.store import Index, IngestReport, OpenIndex, Progress
+from assistant.index.store import Index, IngestReport, Progress
+from assistant.index.view import OpenIndex
 from assistant.ingest.corpus import Corpus
 from assistant.ingest.sources import UserSources
 from assistant.ingest.uploads import keep_upload

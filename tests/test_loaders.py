@@ -196,7 +196,7 @@ def test_a_bullet_list_is_quoted_whole_with_its_lead_in(tmp_path: Path):
     """Loaded from a .txt file, chunked, grouped for quoting: the lead-in and its « • »
     items form one quotable unit."""
     from assistant.answer.extractive import ExtractiveAnswerer
-    from assistant.index.store import line_sentences
+    from assistant.index.records import line_sentences
     from assistant.ingest.chunking import chunk_document, regex_token_counter
 
     path = tmp_path / "fictif.txt"

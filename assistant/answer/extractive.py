@@ -20,8 +20,9 @@ from assistant.answer.grounding import AnswerSentence
 from assistant.contract import Citation
 from assistant.index.bm25 import tokenize
 from assistant.index.embeddings import Embedder
+from assistant.index.records import chunk_sentences, line_sentences
 from assistant.index.retrieval import Hit, lexical_query
-from assistant.index.store import OpenIndex, chunk_sentences, line_sentences
+from assistant.index.view import OpenIndex
 from assistant.ingest.chunking import Chunk
 from assistant.text import ANAPHOR, normalize_for_match, normalize_space, numbers_in
 

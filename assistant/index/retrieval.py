@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from assistant.answer.lexicon import french_glosses
-from assistant.index.store import OpenIndex, View
+from assistant.index.view import OpenIndex, View
 from assistant.ingest.chunking import Chunk
 from assistant.text import detect_language
 

@@ -21,18 +21,15 @@ from the collection on first use.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import shutil
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlparse
 
 import numpy as np
@@ -44,194 +41,33 @@ from assistant.errors import (
     IndexMissingError,
     IndexStoreError,
 )
-from assistant.index.bm25 import BM25Index, TermBlock
+from assistant.index.bm25 import TermBlock
 from assistant.index.embeddings import Embedder, make_embedder
+from assistant.index.records import (
+    bm25_text,
+    chunk_metadata,
+    chunk_sentences,
+    doc_key,
+    embedding_text,
+    record_id,
+    sentence_texts,
+    version_filter,
+)
+from assistant.index.registry import DocEntry, Hidden, Registry
 from assistant.index.sentences import SentenceStore
+from assistant.index.view import OpenIndex
 from assistant.ingest.chunking import Chunk, chunk_document
 from assistant.ingest.loaders import Document
 from assistant.settings import Settings
-from assistant.text import split_sentences
 
 PREFIX = "has_chunks_"
 REGISTRY = "has_assistant_registry"
 CHUNKER_VERSION = "3"  # bump whenever chunking changes: forces re-chunking
 LAYOUT = "2"  # 2: chunk vectors only in the collection, registry in its metadata, side files
-PAGE = 500  # records per Chroma get call
 WRITE_BATCH = 2000  # records per Chroma add call (independent of the embedder's batch size)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 Chunked = list[tuple[Document, list[Chunk]]]  # documents to write, with their chunks
-
-
-# --------------------------------------------------------------------------- chunk ⇄ record
-
-
-def embedding_text(chunk: Chunk, with_context: bool) -> str:
-    """What is embedded for a chunk: its text, optionally after its title and section."""
-    if not with_context:
-        return chunk.text
-    context = " — ".join(x for x in (chunk.title, chunk.section) if x)
-    return f"{context}\n{chunk.text}"
-
-
-def line_sentences(line: str) -> list[str]:
-    """Sentences of one line of a chunk's text (a list item's "- " marker removed)."""
-    return split_sentences(line.removeprefix("- "))
-
-
-def chunk_sentences(chunk: Chunk) -> list[str]:
-    """The sentences of a chunk (list items count as sentences); [] when it has only one."""
-    sentences = [s for line in chunk.text.split("\n") for s in line_sentences(line)]
-    return sentences if len(sentences) > 1 else []
-
-
-def sentence_texts(chunk: Chunk, with_context: bool) -> list[str]:
-    """What is embedded for each sentence of a chunk (the chunk itself when it has one)."""
-    sentences = chunk_sentences(chunk)
-    if not sentences:
-        return [embedding_text(chunk, with_context)]
-    return [embedding_text(replace(chunk, text=s), with_context) for s in sentences]
-
-
-def bm25_text(chunk: Chunk) -> str:
-    """What BM25 indexes: the section path (headings carry key words) and the text."""
-    return f"{chunk.section}\n{chunk.text}"
-
-
-def version(sha: str) -> str:
-    """The document version a record belongs to (a prefix of the document's SHA-256)."""
-    return sha[:16]
-
-
-def chunk_metadata(chunk: Chunk, doc_sha: str) -> dict[str, Any]:
-    """What Chroma keeps of a chunk beside its text; what the whole document shares (title,
-    link, date, type) is in the registry."""
-    meta: dict[str, Any] = {
-        "doc_id": chunk.doc_id,
-        "doc_sha": version(doc_sha),
-        "section_path": json.dumps(chunk.section_path, ensure_ascii=False),
-        "n_tokens": chunk.n_tokens,
-        "ordinal": chunk.ordinal,
-    }
-    meta.update({k: v for k, v in (("page", chunk.page), ("page_end", chunk.page_end)) if v})
-    return meta
-
-
-def chunk_from_record(chunk_id: str, text: str, meta: dict[str, Any], doc: DocEntry) -> Chunk:
-    page = meta.get("page")
-    return Chunk(
-        chunk_id=chunk_id,
-        doc_id=meta["doc_id"],
-        title=doc.title,
-        text=text,
-        section_path=tuple(json.loads(meta["section_path"])),
-        n_tokens=int(meta["n_tokens"]),
-        ordinal=int(meta["ordinal"]),
-        page=page,
-        page_end=meta.get("page_end"),
-        url=f"{doc.url}#page={page}" if doc.pdf and page is not None else doc.url,
-        date=doc.date,
-        doc_type=doc.type or "document",
-    )
-
-
-# --------------------------------------------------------------------------- the registry
-
-
-def record_id(chunk_id: str, sha: str) -> str:
-    """A chunk's id in Chroma: its chunk id and its document version (two versions of a
-    document may share a chunk while an update is published)."""
-    return f"{chunk_id}@{sha[:12]}"
-
-
-def chunk_id_of(record: str) -> str:
-    return record.rsplit("@", 1)[0]
-
-
-def doc_id_of(chunk_id: str) -> str:
-    """The document of a chunk id (``<doc id>:<digest>``)."""
-    return chunk_id.rsplit(":", 1)[0]
-
-
-def doc_key(doc_id: str, sha: str) -> str:
-    """Names the side files of one version of one document."""
-    return hashlib.sha256(f"{doc_id}\x1f{sha}".encode()).hexdigest()[:24]
-
-
-@dataclass(frozen=True)
-class DocEntry:
-    """One served document: its hash, chunk count and what the corpus list shows."""
-
-    sha: str
-    chunks: int
-    title: str = ""
-    type: str | None = None
-    date: str | None = None
-    url: str | None = None  # the document's link (a PDF's chunks add #page=N)
-    pdf: bool = False
-
-
-class Hidden(NamedTuple):
-    """A version whose records are present but not served."""
-
-    doc_id: str
-    sha: str
-    chunks: int
-    since: float  # when it was hidden (epoch seconds)
-    served: bool  # False: written by an ingest that did not finish, never read
-
-
-@dataclass
-class Registry:
-    """What a collection serves, kept in its metadata (one write publishes a new version)."""
-
-    version: int = 0
-    docs: dict[str, DocEntry] = field(default_factory=dict)
-    # versions present but not served: (doc_id, sha, chunks, hidden since (epoch s), was served)
-    hidden: list[Hidden] = field(default_factory=list)
-    updated_at: str = ""
-
-    @classmethod
-    def from_meta(cls, meta: dict[str, Any] | None) -> Registry:
-        meta = meta or {}
-        try:
-            docs = {k: DocEntry(**v) for k, v in json.loads(meta.get("docs", "{}")).items()}
-            hidden = [Hidden(*h) for h in json.loads(meta.get("hidden", "[]"))]
-        except (ValueError, TypeError) as exc:
-            raise IndexStoreError(
-                f"the index registry is unreadable ({exc})", "run `has-assistant ingest --rebuild`"
-            ) from exc
-        return cls(int(meta.get("version", 0)), docs, hidden, meta.get("created_at", ""))  # type: ignore[arg-type]
-
-    @property
-    def n_chunks(self) -> int:
-        return sum(d.chunks for d in self.docs.values())
-
-    @property
-    def hidden_chunks(self) -> int:
-        return sum(h.chunks for h in self.hidden)
-
-    def serves(self, meta: dict[str, Any]) -> bool:
-        """True if a record (by its metadata) belongs to a served document version."""
-        entry = self.docs.get(meta.get("doc_id", ""))
-        return entry is not None and version(entry.sha) == meta.get("doc_sha")
-
-    def corpus_version(self) -> str:
-        return hashlib.sha256(
-            "\n".join(f"{d}:{e.sha}" for d, e in sorted(self.docs.items())).encode()
-        ).hexdigest()[:12]
-
-    def to_meta(self) -> dict[str, Any]:
-        docs = {k: vars(v) for k, v in sorted(self.docs.items())}
-        return {
-            "version": self.version,
-            "docs": json.dumps(docs, ensure_ascii=False, separators=(",", ":")),
-            "hidden": json.dumps([list(h) for h in self.hidden], separators=(",", ":")),
-            "corpus_version": self.corpus_version(),
-            "n_docs": len(self.docs),
-            "n_chunks": self.n_chunks,
-            "created_at": self.updated_at,
-        }
 
 
 # --------------------------------------------------------------------------- reports
@@ -347,28 +183,6 @@ class ChromaStore:
             return WRITE_BATCH
 
 
-def iter_records(
-    collection: Any, where: dict | None = None, include: Sequence[str] = ("documents", "metadatas")
-) -> Iterator[dict]:
-    """All records of a collection, page by page: {id, document, metadata[, embedding]}."""
-    offset = 0
-    while True:
-        page = collection.get(where=where, include=list(include), limit=PAGE, offset=offset)
-        ids = page["ids"]
-        for i, record_id in enumerate(ids):
-            record = {
-                "id": record_id,
-                "document": page["documents"][i],
-                "metadata": page["metadatas"][i],
-            }
-            if "embeddings" in include:
-                record["embedding"] = page["embeddings"][i]
-            yield record
-        if len(ids) < PAGE:
-            return
-        offset += PAGE
-
-
 # --------------------------------------------------------------------------- side files
 
 
@@ -385,10 +199,6 @@ class SideFiles:
     def forget(self, doc_id: str, sha: str) -> None:
         self.block_path(doc_id, sha).unlink(missing_ok=True)
         self.sentences.delete(doc_key(doc_id, sha))
-
-
-def _version_filter(doc_id: str, sha: str) -> dict:
-    return {"$and": [{"doc_id": doc_id}, {"doc_sha": version(sha)}]}
 
 
 # --------------------------------------------------------------------------- the index
@@ -541,7 +351,7 @@ class Index:
             return
         side = self.side(collection.name)
         for h in due:
-            collection.delete(where=_version_filter(h.doc_id, h.sha))
+            collection.delete(where=version_filter(h.doc_id, h.sha))
             side.forget(h.doc_id, h.sha)
         registry.hidden = [h for h in registry.hidden if h not in due]
         self._commit(collection, registry, "ready")
@@ -657,219 +467,3 @@ class _Writer:
             embeddings=np.asarray([v for _, _, v, _ in self.rows], dtype=np.float32),
         )
         self.rows = []
-
-
-# --------------------------------------------------------------------------- reading
-
-
-class View:
-    """One published version of one collection: what a search reads from start to end."""
-
-    def __init__(self, index: Index, collection: Any, registry: Registry) -> None:
-        self.index, self.collection, self.registry = index, collection, registry
-        self.side = index.side(collection.name)
-
-    @cached_property
-    def bm25(self) -> BM25Index:
-        """BM25 over the served documents' term blocks (rebuilt from Chroma when missing)."""
-        blocks, types = [], []
-        for doc_id, entry in sorted(self.registry.docs.items()):
-            path = self.side.block_path(doc_id, entry.sha)
-            block = TermBlock.load(path)
-            if block is None:
-                block = self._rebuild_block(doc_id, entry)
-                block.save(path)
-            blocks.append(block)
-            types += [entry.type or ""] * len(block.ids)
-        self.row_types = np.asarray(types, dtype=object)
-        return BM25Index(blocks)
-
-    def _rebuild_block(self, doc_id: str, entry: DocEntry) -> TermBlock:
-        records = sorted(
-            iter_records(self.collection, _version_filter(doc_id, entry.sha)),
-            key=lambda r: int(r["metadata"]["ordinal"]),
-        )
-        chunks = [
-            chunk_from_record(chunk_id_of(r["id"]), r["document"], r["metadata"], entry)
-            for r in records
-        ]
-        return TermBlock.from_texts([c.chunk_id for c in chunks], [bm25_text(c) for c in chunks])
-
-    def lexical(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
-        """Top ``n`` chunk ids by BM25 score (chunks without any query term left out)."""
-        bm25 = self.bm25
-        allowed = self.row_types == doc_type if doc_type else None
-        return bm25.top(query, n, allowed)
-
-    def dense(
-        self, vector: np.ndarray, n: int, doc_type: str | None = None
-    ) -> list[tuple[str, float]]:
-        """Top ``n`` served chunk ids by cosine similarity to the query vector. Hidden
-        versions are skipped: the query asks for as many more results as there are hidden
-        records (and again, deeper, if a concurrent ingest added some)."""
-        if self.index.settings.dense_sentence_max:
-            return self._dense_sentence_max(vector, n, doc_type)
-        return self._dense(vector, n, doc_type)
-
-    def _dense(self, vector: np.ndarray, n: int, doc_type: str | None) -> list[tuple[str, float]]:
-        depth = n + self.registry.hidden_chunks
-        where = None
-        if doc_type:
-            of_type = [d for d, e in self.registry.docs.items() if e.type == doc_type]
-            if not of_type:
-                return []
-            where = {"doc_id": {"$in": of_type}}
-        while True:
-            result = self.collection.query(
-                query_embeddings=[vector],
-                n_results=max(depth, 1),
-                include=["distances", "metadatas"],
-                where=where,
-            )
-            ids, distances, metas = result["ids"][0], result["distances"][0], result["metadatas"][0]
-            rows = [
-                (chunk_id_of(rid), 1.0 - float(d))
-                for rid, d, meta in zip(ids, distances, metas, strict=True)
-                if self.registry.serves(meta)
-            ]
-            if len(rows) >= n or len(ids) < depth:
-                return rows[:n]
-            depth *= 4
-
-    def _dense_sentence_max(
-        self, vector: np.ndarray, n: int, doc_type: str | None
-    ) -> list[tuple[str, float]]:
-        """A chunk scores as its best vector (itself or one of its stored sentences),
-        among the dense candidates of the chunk vectors."""
-        pool = self._dense(vector, max(n * 8, 64), doc_type)
-        records = {cid: self.record(cid) for cid, _ in pool}
-        stored = self.side.sentences.get([r for r in records.values() if r])
-        scored = [
-            (cid, max([s, *(stored[records[cid]] @ vector).tolist()]))
-            if records[cid] in stored
-            else (cid, s)
-            for cid, s in pool
-        ]
-        return sorted(scored, key=lambda x: (-x[1], x[0]))[:n]
-
-    def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
-        """Chunks by id, in one call."""
-        records = [r for r in dict.fromkeys(self.record(cid) for cid in ids) if r]
-        docs, found = self.registry.docs, {}
-        for start in range(0, len(records), PAGE):  # SQLite bounds the ids of one query
-            got = self.collection.get(
-                ids=records[start : start + PAGE], include=["documents", "metadatas"]
-            )
-            rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-            for rid, text, meta in rows:
-                if meta["doc_id"] in docs:
-                    chunk = chunk_from_record(chunk_id_of(rid), text, meta, docs[meta["doc_id"]])
-                    found[chunk.chunk_id] = chunk
-        return found
-
-    def record(self, chunk_id: str) -> str | None:
-        """The Chroma id of a served chunk (None when its document is not served)."""
-        entry = self.registry.docs.get(doc_id_of(chunk_id))
-        return record_id(chunk_id, entry.sha) if entry else None
-
-    def documents(self) -> list[dict[str, Any]]:
-        """One row per served document, in id order."""
-        return [
-            {
-                "doc_id": doc_id,
-                "title": e.title,
-                "type": e.type,
-                "date": e.date,
-                "chunks": e.chunks,
-                "url": (e.url or "").split("#page=")[0],
-            }
-            for doc_id, e in sorted(self.registry.docs.items())
-        ]
-
-
-class OpenIndex:
-    """A readable index that follows new versions: every ``index_refresh_s`` a search looks
-    at the registry (one small read) and, when another version was published, reads that one.
-    Searches take one :class:`View` and use it from start to end."""
-
-    def __init__(self, index: Index, info: IndexInfo) -> None:
-        self.index = index
-        self.info = info
-        self._lock = threading.Lock()
-        self._checked = time.monotonic()
-        self._view = self._read(info.collection)
-
-    def _read(self, name: str) -> View:
-        collection = self.index.store.collection(name)
-        return View(self.index, collection, Registry.from_meta(collection.metadata))
-
-    def view(self) -> View:
-        """The current view, after a look at the registry when one is due."""
-        due = time.monotonic() - self._checked >= self.index.settings.index_refresh_s
-        if due and self._lock.acquire(blocking=False):
-            try:
-                self._checked = time.monotonic()
-                self._refresh()
-            finally:
-                self._lock.release()
-        return self._view
-
-    def _refresh(self) -> None:
-        info = self.index.info()
-        if info is None or self.index.outdated(info):
-            return
-        if info.collection != self.info.collection:
-            view = self._read(info.collection)
-        else:
-            registry = Registry.from_meta(self.index.store.collection(info.collection).metadata)
-            if registry.version == self._view.registry.version:
-                return
-            view = View(self.index, self._view.collection, registry)
-        view.bm25  # noqa: B018 -- built before it is served, not during a search
-        self._view, self.info = view, info
-
-    # the methods below read the current view (one view per call)
-
-    @property
-    def bm25(self) -> BM25Index:
-        return self.view().bm25
-
-    @property
-    def collection(self) -> Any:
-        return self.view().collection
-
-    def dense(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
-        """Top ``n`` chunk ids by cosine similarity to the query."""
-        return self.view().dense(self.index.embedder.embed_query(query), n, doc_type)
-
-    def lexical(self, query: str, n: int, doc_type: str | None = None) -> list[tuple[str, float]]:
-        return self.view().lexical(query, n, doc_type)
-
-    def chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
-        return self.view().chunks(ids)
-
-    def documents(self) -> list[dict[str, Any]]:
-        return self.view().documents()
-
-    def sentence_vectors(self, chunks: Sequence[Chunk]) -> dict[str, np.ndarray]:
-        """Each chunk's sentence vectors (one row per sentence of ``chunk_sentences``, or one
-        row for a one-sentence chunk), in one read; missing ones are embedded and kept."""
-        view = self.view()
-        shas = {c.chunk_id: getattr(view.registry.docs.get(c.doc_id), "sha", "") for c in chunks}
-        keys = {cid: record_id(cid, sha) for cid, sha in shas.items()}
-        stored = view.side.sentences.get(list(keys.values()))
-        found = {cid: stored[key] for cid, key in keys.items() if key in stored}
-        missing = list({c.chunk_id: c for c in chunks if c.chunk_id not in found}.values())
-        if missing:
-            context = self.index.settings.embed_context
-            texts = [sentence_texts(c, context) for c in missing]
-            flat = self.index.embedder.embed_batch([t for ts in texts for t in ts], "passage")
-            rows, start = [], 0
-            for chunk, ts in zip(missing, texts, strict=True):
-                matrix = np.asarray(flat[start : start + len(ts)], dtype=np.float32)
-                doc = doc_key(chunk.doc_id, shas[chunk.chunk_id])
-                rows.append((keys[chunk.chunk_id], doc, matrix))
-                found[chunk.chunk_id] = matrix
-                start += len(ts)
-            view.side.sentences.put(rows)
-        return found
