@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.evaluation.metrics import percentile
+
 BENCH = Path(__file__).resolve().parent.parent / "eval" / "bench_load.py"
 USERS, PER_USER = 6, 2
 REASONS = {"unsafe_request", "out_of_scope", "no_evidence"}
@@ -90,8 +92,11 @@ def test_the_row_check_notices_a_missing_row(load, server):
     assert rows.feedback_found == len(ids) and not rows.complete
 
 
-def test_percentile_is_nearest_rank():
+def test_the_bench_reports_the_one_percentile_of_the_project():
+    """The benchmark's p50/p95 are the evaluation report's: linear interpolation between
+    closest ranks (numpy's default), not a second hand-written definition."""
     values = [float(v) for v in range(1, 21)]
-    assert bench_load.percentile(values, 50) == 10.0
-    assert bench_load.percentile(values, 95) == 19.0
+    assert bench_load.percentile is percentile
+    assert bench_load.percentile(values, 50) == 10.5
+    assert bench_load.percentile(values, 95) == pytest.approx(19.05)
     assert bench_load.percentile([3.0], 95) == 3.0
