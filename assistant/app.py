@@ -6,7 +6,10 @@ creating it costs nothing and importing this module has no side effect.
 
 from __future__ import annotations
 
+import logging
+import socket
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
@@ -43,9 +46,12 @@ from assistant.index.view import OpenIndex
 from assistant.ingest.corpus import Corpus
 from assistant.ingest.sources import UserSources
 from assistant.ingest.uploads import keep_upload
-from assistant.records.audit import AuditTrail
+from assistant.records.audit import AuditTrail, log_line
+from assistant.records.database import Database, WaitNotice, holder_name, open_records
 from assistant.settings import Settings, load_settings
 from assistant.text import detect_language
+
+answers_log = logging.getLogger("assistant.answers")
 
 
 @contextmanager
@@ -78,6 +84,19 @@ class Assistant:
     def index(self) -> Index:
         return Index(self.settings, self.embedder)
 
+    @cached_property
+    def origin(self) -> str:
+        """This data dir's id in a shared index (kept in ``HAS_ASSISTANT_HOME/origin``): the
+        documents it uploads are its own; another replica's ingest leaves them in place."""
+        path = self.settings.home / "origin"
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            self.settings.home.mkdir(parents=True, exist_ok=True)
+            value = f"{socket.gethostname()}-{uuid.uuid4().hex[:12]}"
+            path.write_text(value + "\n", encoding="utf-8")
+            return value
+
     @property
     def sources_file(self) -> Path:
         return self.settings.home / "sources.json"
@@ -87,10 +106,22 @@ class Assistant:
         return UserSources(self.sources_file).read()
 
     def ingest(
-        self, paths: Sequence[Path] = (), rebuild: bool = False, progress: Progress | None = None
+        self,
+        paths: Sequence[Path] = (),
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        on_wait: WaitNotice | None = None,
     ) -> IngestReport:
         """Index the manifest's publications, the remembered user sources and ``paths``
-        (remembered from now on). Load errors are reported in the result, never raised."""
+        (remembered from now on). Load errors are reported in the result, never raised.
+        One ingest at a time across replicas: the lock is held in the records database
+        (``on_wait`` is told who holds it when this one has to wait)."""
+        with self.records.ingest_lock(self.settings.ingest_lock_wait_s, on_wait):
+            return self._ingest(paths, rebuild, progress)
+
+    def _ingest(
+        self, paths: Sequence[Path], rebuild: bool, progress: Progress | None
+    ) -> IngestReport:
         new = [p.resolve() for p in paths]
         sources = list(dict.fromkeys([*self.user_sources(), *new]))
         gone = [p for p in sources if not p.exists()]
@@ -100,7 +131,13 @@ class Assistant:
         # a file given now that fails to load is reported, not remembered for the next ingests
         failed = {e.path.resolve() for e in loaded.errors} & set(new)
         UserSources(self.sources_file).write([p for p in sources if p not in failed])
-        report = self.index.ingest(loaded.documents, rebuild=rebuild, progress=progress)
+        report = self.index.ingest(
+            loaded.documents,
+            rebuild=rebuild,
+            progress=progress,
+            origin=self.origin,
+            shared={p.id for p in self.corpus.publications},
+        )
         report.errors[:0] = loaded.errors
         report.warnings += [f"{p}: no longer exists; its documents left the index" for p in gone]
         self.__dict__.pop("opened", None)  # the next search sees the new generation
@@ -162,9 +199,14 @@ class Assistant:
         return condense(question, history)
 
     @cached_property
+    def records(self) -> Database:
+        """The records database (feedback, audit, ingest lock), shared by every replica."""
+        return open_records(self.settings.records_url, self.settings.home)
+
+    @cached_property
     def audit(self) -> AuditTrail | None:
         s = self.settings
-        return AuditTrail(s.audit_db, s.audit_retention_days) if s.audit else None
+        return AuditTrail(self.records, s.audit_retention_days) if s.audit else None
 
     def ask(
         self,
@@ -182,6 +224,7 @@ class Assistant:
         answer = self._answer(question, history, mode, on_token)
         if self.audit is not None:
             self.audit.record(answer)
+        answers_log.info(log_line(answer, holder_name()))
         return answer
 
     def _answer(

@@ -56,6 +56,14 @@ class Settings(BaseSettings):
     dense_sentence_max: bool = Field(
         default=False, description="Dense score of a chunk = its best sentence's (measured off)."
     )
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="Records database (feedback, audit, ingest lock), a SQLAlchemy URL such "
+        "as postgresql+psycopg://user:password@host/db; a SQLite file in the data dir if unset.",
+    )
+    ingest_lock_wait_s: float = Field(
+        default=600.0, ge=0, description="How long an ingest waits for another one to end."
+    )
     chroma_url: str | None = Field(
         default=None, description="Chroma server URL (http://host:port); embedded if unset."
     )
@@ -120,12 +128,11 @@ class Settings(BaseSettings):
         return self.corpus_dir / "manifest.toml"
 
     @property
-    def feedback_db(self) -> Path:
-        return self.home / "feedback.sqlite3"
-
-    @property
-    def audit_db(self) -> Path:
-        return self.home / "audit.sqlite3"
+    def records_url(self) -> str:
+        """The records database's SQLAlchemy URL (a SQLite file in the data dir if unset)."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return f"sqlite:///{self.home / 'records.sqlite3'}"
 
     @property
     def chroma_dir(self) -> Path:

@@ -21,14 +21,13 @@ import json
 import os
 import shutil
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from contextlib import closing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,9 +79,15 @@ def has_assistant_command() -> list[str]:
     return [found] if found else [sys.executable, "-m", "assistant"]
 
 
-def start_server(home: Path, max_concurrency: int | None = None, timeout_s: float = 300) -> Server:
-    """Start `has-assistant serve` on a free port with ``home`` as data dir; return once the
-    server answers HTTP (the first start indexes the bundled corpus first)."""
+def start_server(
+    home: Path,
+    max_concurrency: int | None = None,
+    timeout_s: float = 300,
+    env_extra: dict[str, str] | None = None,
+) -> Server:
+    """Start `has-assistant serve` on a free port with ``home`` as data dir (and ``env_extra``,
+    e.g. a shared Chroma server and database); return once the server answers HTTP (the first
+    start indexes the bundled corpus first)."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = {
@@ -90,6 +95,7 @@ def start_server(home: Path, max_concurrency: int | None = None, timeout_s: floa
         "HAS_ASSISTANT_HOME": str(home),
         "GRADIO_ANALYTICS_ENABLED": "False",
         "ANONYMIZED_TELEMETRY": "False",
+        **(env_extra or {}),
     }
     if max_concurrency is not None:
         env["HAS_ASSISTANT_MAX_CONCURRENCY"] = str(max_concurrency)
@@ -108,6 +114,48 @@ def start_server(home: Path, max_concurrency: int | None = None, timeout_s: floa
         server.stop()
         raise
     return server
+
+
+def start_chroma(folder: Path, timeout_s: float = 60) -> tuple[subprocess.Popen, str]:
+    """A `chroma run` server on a free port of 127.0.0.1, its data in ``folder``."""
+    exe = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(folder), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("chroma run did not start")
+
+
+def shared_env(chroma_url: str, database_url: str) -> dict[str, str]:
+    """What makes several replicas one deployment: one index server, one database."""
+    return {"HAS_ASSISTANT_CHROMA_URL": chroma_url, "HAS_ASSISTANT_DATABASE_URL": database_url}
+
+
+def answerable_on(url: str, question: str, doc_id: str, timeout_s: float) -> float | None:
+    """Seconds until replica ``url`` answers ``question`` citing ``doc_id`` (None: never)."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    started = time.monotonic()
+    while time.monotonic() - started < timeout_s:
+        answer = client.predict(question, api_name="/ask")
+        if any(c["doc_id"] == doc_id for c in answer["citations"]):
+            return time.monotonic() - started
+        time.sleep(0.5)
+    return None
 
 
 def wait_until_up(server: Server, timeout_s: float) -> None:
@@ -208,9 +256,13 @@ def run_user(url: str, user: int, questions: list[str], out: list[Exchange]) -> 
         out.append(ask_with_feedback(client, user, question))
 
 
-def run_load(url: str, users: int, questions_per_user: int, questions: list[str]) -> LoadResult:
+def run_load(
+    url: str | Sequence[str], users: int, questions_per_user: int, questions: list[str]
+) -> LoadResult:
     """``users`` concurrent users (one thread each), each asking ``questions_per_user``
-    questions taken in turn from ``questions`` (different users get different questions)."""
+    questions taken in turn from ``questions`` (different users get different questions);
+    with several replica URLs, user ``i`` uses replica ``i mod n``."""
+    urls = [url] if isinstance(url, str) else list(url)
     per_user: list[list[Exchange]] = [[] for _ in range(users)]
     threads = []
     for user in range(users):
@@ -219,7 +271,11 @@ def run_load(url: str, users: int, questions_per_user: int, questions: list[str]
             for i in range(questions_per_user)
         ]
         threads.append(
-            threading.Thread(target=run_user, args=(url, user, mine, per_user[user]), daemon=True)
+            threading.Thread(
+                target=run_user,
+                args=(urls[user % len(urls)], user, mine, per_user[user]),
+                daemon=True,
+            )
         )
     started = time.perf_counter()
     for thread in threads:
@@ -256,23 +312,31 @@ class RowCheck:
         )
 
 
-def rows_per_answer(db_path: Path, table: str) -> Counter[str]:
-    """answer id → number of rows in ``table`` of the SQLite file (empty if no file)."""
-    if not db_path.exists():
-        return Counter()
-    with closing(sqlite3.connect(db_path)) as db:
-        rows = db.execute(f"SELECT answer_id, COUNT(*) FROM {table} GROUP BY answer_id")
-        return Counter({answer_id: n for answer_id, n in rows})
+def rows_per_answer(url: str, table: str) -> Counter[str]:
+    """answer id → number of rows in ``table`` of the records database at ``url``."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as db:
+            rows = db.execute(text(f"SELECT answer_id, COUNT(*) FROM {table} GROUP BY answer_id"))
+            return Counter({answer_id: n for answer_id, n in rows})
+    finally:
+        engine.dispose()
 
 
-def count_rows(home: Path, answer_ids: list[str], feedback_ids: list[str]) -> RowCheck:
-    """Check the server's databases (paths as in Settings.feedback_db / Settings.audit_db):
-    each answer id exactly one audit row, each feedback sent exactly one feedback row."""
+def records_url(home: Path) -> str:
+    """The records database of a server started with ``home`` (Settings.records_url)."""
     from assistant.settings import load_settings
 
-    settings = load_settings(home=home)
-    audit = rows_per_answer(settings.audit_db, "audit")
-    feedback = rows_per_answer(settings.feedback_db, "feedback")
+    return load_settings(home=home).records_url
+
+
+def count_rows(url: str, answer_ids: list[str], feedback_ids: list[str]) -> RowCheck:
+    """Check the records database at ``url``: each answer id exactly one audit row, each
+    feedback sent exactly one feedback row."""
+    audit = rows_per_answer(url, "audit")
+    feedback = rows_per_answer(url, "feedback")
     return RowCheck(
         feedback_found=sum(feedback[i] == 1 for i in feedback_ids),
         feedback_expected=len(feedback_ids),
@@ -281,10 +345,11 @@ def count_rows(home: Path, answer_ids: list[str], feedback_ids: list[str]) -> Ro
     )
 
 
-def check_databases(home: Path, result: LoadResult) -> RowCheck:
+def check_databases(url: str, result: LoadResult) -> RowCheck:
+    """``count_rows`` for every answer and feedback the users got back."""
     answer_ids = [a["id"] for a in result.answers]
     feedback_ids = [e.answer["id"] for e in result.exchanges if e.answer and e.feedback_sent]
-    return count_rows(home, answer_ids, feedback_ids)
+    return count_rows(url, answer_ids, feedback_ids)
 
 
 # --------------------------------------------------------------------------- the report
@@ -327,11 +392,23 @@ def main(argv: list[str] | None = None) -> int:
         help="HAS_ASSISTANT_MAX_CONCURRENCY for the server (default: the environment's, or 4)",
     )
     parser.add_argument("--questions", type=Path, default=QUESTIONS)
+    parser.add_argument(
+        "--replicas",
+        action="store_true",
+        help="one replica, then two, on one `chroma run` server and one records database, in "
+        "the same run; then the time for a document ingested through one replica to be "
+        "answerable on the other",
+    )
+    parser.add_argument(
+        "--database-url", help="with --replicas: the shared database (default: a SQLite file)"
+    )
     args = parser.parse_args(argv)
     concurrency = args.max_concurrency or int(
         os.environ.get("HAS_ASSISTANT_MAX_CONCURRENCY", DEFAULT_CONCURRENCY)
     )
     questions = load_questions(args.questions)
+    if args.replicas:
+        return compare_replicas(args, questions, concurrency)
     with tempfile.TemporaryDirectory(prefix="has-load-") as tmp:
         home = Path(tmp) / "home"
         print(f"starting has-assistant serve (data dir {home}, first start indexes)…", flush=True)
@@ -347,9 +424,66 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("interrupted: server stopped", file=sys.stderr)
             return 130
-        rows = check_databases(home, result)
+        rows = check_databases(records_url(home), result)
         print(report(result, rows, args.users, args.questions_per_user, concurrency))
     return 0 if not result.errors and rows.complete else 1
+
+
+PROPAGATION_DOC = """# Note fictive de test de propagation
+
+Document fictif pour les tests - ce n'est pas une publication de la HAS.
+
+Le protocole fictif Orvanelle impose une revue trimestrielle des alertes de l'outil de tri.
+"""
+PROPAGATION_QUESTION = "Quelle revue impose le protocole fictif Orvanelle ?"
+
+
+def compare_replicas(args: argparse.Namespace, questions: list[str], concurrency: int) -> int:
+    """The same load against one replica, then two (same machine, same run), all on one
+    Chroma server and one records database; then the propagation of a new document."""
+    with tempfile.TemporaryDirectory(prefix="has-replicas-") as tmp:
+        root = Path(tmp)
+        chroma, chroma_url = start_chroma(root / "chroma")
+        env = shared_env(chroma_url, args.database_url or f"sqlite:///{root / 'records.sqlite3'}")
+        servers: list[Server] = []
+        failed = False
+        try:
+            for n in (1, 2):
+                while len(servers) < n:
+                    home = root / f"replica-{len(servers)}"
+                    servers.append(start_server(home, concurrency, env_extra=env))
+                urls = [s.url for s in servers]
+                print(f"== {n} replica(s): {args.users} users × {args.questions_per_user}")
+                result = run_load(urls, args.users, args.questions_per_user, questions)
+                rows = check_databases(env["HAS_ASSISTANT_DATABASE_URL"], result)
+                print(report(result, rows, args.users, args.questions_per_user, concurrency))
+                failed |= bool(result.errors) or not rows.complete
+            extra = root / "extra"
+            extra.mkdir()
+            (extra / "note-propagation-fictive.md").write_text(PROPAGATION_DOC, "utf-8")
+            ingest = subprocess.run(
+                [*has_assistant_command(), "ingest", str(extra)],
+                env={**os.environ, "HAS_ASSISTANT_HOME": str(servers[0].home), **env},
+                capture_output=True,
+                text=True,
+            )
+            if ingest.returncode:
+                print(ingest.stdout + ingest.stderr, file=sys.stderr)
+                return 1
+            seconds = answerable_on(
+                servers[1].url, PROPAGATION_QUESTION, "note-propagation-fictive", 60
+            )
+            print(
+                "== a document ingested through replica 1's data dir: answerable on replica 2 "
+                + (f"after {seconds:.1f} s" if seconds is not None else "NOT within 60 s")
+            )
+            failed |= seconds is None
+        finally:
+            for server in servers:
+                server.stop()
+            chroma.terminate()
+            chroma.wait(timeout=30)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import csv
-from datetime import UTC, datetime, timedelta
 
 from assistant.app import Assistant
-from assistant.contract import Answer
-from assistant.records.audit import AuditTrail
 from assistant.settings import load_settings
 
 from conftest import has_assistant
@@ -32,19 +29,6 @@ def test_every_answer_is_recorded_redacted(bundled, tmp_path):
     assert run.returncode == 0, run.stderr
     exported = list(csv.DictReader(target.open(encoding="utf-8-sig")))
     assert exported[-1]["refusal_reason"] == "out_of_scope"
-
-
-def test_retention_removes_old_rows(tmp_path):
-    trail = AuditTrail(tmp_path / "audit.sqlite3", retention_days=30)
-    old = (datetime.now(UTC) - timedelta(days=40)).isoformat(timespec="seconds")
-    with trail._connect() as db:
-        db.execute(
-            "INSERT INTO audit (created_at, question, answer, refused, sources) "
-            "VALUES (?, 'ancienne', 'r', 0, '[]')",
-            (old,),
-        )
-    trail.record(Answer(question="nouvelle", answer="r"))
-    assert [r["question"] for r in trail.rows()] == ["nouvelle"]
 
 
 def test_audit_can_be_switched_off(bundled):

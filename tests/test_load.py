@@ -3,30 +3,21 @@ the functions of eval/bench_load.py (the full run is `python eval/bench_load.py`
 
 from __future__ import annotations
 
-import importlib.util
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
 from assistant.evaluation.metrics import percentile
 
+from conftest import load_bench
+
 BENCH = Path(__file__).resolve().parent.parent / "eval" / "bench_load.py"
 USERS, PER_USER = 6, 2
 REASONS = {"unsafe_request", "out_of_scope", "no_evidence"}
 
 
-def _import_bench():
-    spec = importlib.util.spec_from_file_location("bench_load", BENCH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench_load"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
-bench_load = _import_bench()
+bench_load = load_bench()
 
 
 @pytest.fixture(scope="module")
@@ -63,11 +54,12 @@ def test_no_errors_and_every_answer_is_cited_or_a_reasoned_refusal(load, server)
 
 
 def test_every_answer_has_one_audit_row_and_every_feedback_its_row(load, server):
-    rows = bench_load.check_databases(server.home, load)
+    rows = bench_load.check_databases(bench_load.records_url(server.home), load)
     n = USERS * PER_USER
     assert rows == bench_load.RowCheck(n, n, n, n) and rows.complete
-    assert sum(bench_load.rows_per_answer(server.home / "audit.sqlite3", "audit").values()) == n
-    with sqlite3.connect(server.home / "feedback.sqlite3") as db:
+    records = server.home / "records.sqlite3"
+    assert sum(bench_load.rows_per_answer(f"sqlite:///{records}", "audit").values()) == n
+    with sqlite3.connect(records) as db:
         stored = dict(
             (answer_id, (useful, comment, question))
             for answer_id, useful, comment, question in db.execute(
@@ -87,7 +79,9 @@ def test_every_answer_has_one_audit_row_and_every_feedback_its_row(load, server)
 
 def test_the_row_check_notices_a_missing_row(load, server):
     ids = [a["id"] for a in load.answers]
-    rows = bench_load.count_rows(server.home, [*ids, "absent"], [*ids, "absent"])
+    rows = bench_load.count_rows(
+        bench_load.records_url(server.home), [*ids, "absent"], [*ids, "absent"]
+    )
     assert rows.audit_found == len(ids) and rows.audit_expected == len(ids) + 1
     assert rows.feedback_found == len(ids) and not rows.complete
 

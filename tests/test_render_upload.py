@@ -12,6 +12,7 @@ from assistant.app import Assistant
 from assistant.errors import AssistantError
 from assistant.interfaces.render import answer_markdown, trainer_markdown
 from assistant.interfaces.ui import ChatApp, parse_auth
+from assistant.records.database import database
 from assistant.records.feedback import FeedbackStore
 from assistant.settings import load_settings
 
@@ -50,7 +51,9 @@ def test_parse_auth():
 def chat_app(tmp_path, e5):
     assistant = Assistant(load_settings(home=tmp_path / "home"), e5)
     assistant.ingest()
-    return ChatApp(assistant, FeedbackStore(tmp_path / "fb.sqlite3"), admins={"admin"})
+    return ChatApp(
+        assistant, FeedbackStore(database(f"sqlite:///{tmp_path / 'fb.sqlite3'}")), admins={"admin"}
+    )
 
 
 def request_as(user: str | None) -> gr.Request:
@@ -232,7 +235,7 @@ def test_any_failure_of_the_pipeline_reaches_the_chat_as_a_message(tmp_path, e5,
     """Before: only AssistantError was caught; anything else showed as KeyError: 'answer'."""
     app = ChatApp(
         FailingAssistant(load_settings(home=tmp_path / "home"), e5),
-        FeedbackStore(tmp_path / "fb.sqlite3"),
+        FeedbackStore(database(f"sqlite:///{tmp_path / 'fb.sqlite3'}")),
     )
     *_, last = app.respond("Quels sont les axes ?", [], "extractive", request_as("u"))
     reply = last[0][-1]["content"]

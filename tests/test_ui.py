@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import sqlite3
 import subprocess
 import time
@@ -17,7 +16,6 @@ import pytest
 from conftest import console_script, free_port, has_assistant
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def start_serve(
@@ -70,6 +68,36 @@ def test_first_start_indexes_the_bundled_corpus_and_binds_localhost(server):
     assert url.startswith("http://127.0.0.1:")
 
 
+def test_healthz_and_one_json_log_line_per_answer_without_the_question(server):
+    """Operations: /healthz (no login) says the index and the database are reachable; each
+    answer is one JSON line in the server log, with no question text and no patient data."""
+    import json
+
+    from gradio_client import Client
+
+    url, _home, log = server
+    health = httpx.get(url + "healthz", timeout=30)
+    assert health.status_code == 200 and health.headers["content-type"] == "application/json"
+    report = health.json()
+    assert report["status"] == "ok" and report["database"]["reachable"]
+    assert report["index"]["reachable"] and report["index"]["chunks"] > 0
+    assert report["index"]["corpus_version"] and report["replica"].startswith("has-assistant@")
+    question = "Pour Mme Lucienne Fictivelle, quels sont les trois axes du cadre de confiance ?"
+    answer = Client(url, verbose=False).predict(question, api_name="/ask")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [line for line in log.read_text().splitlines() if '"event": "answer"' in line]
+        events = [json.loads(line[line.index("{") :]) for line in lines]
+        if any(e["answer_id"] == answer["id"] for e in events):
+            break
+        time.sleep(0.2)
+    event = next(e for e in events if e["answer_id"] == answer["id"])
+    assert event["patient_data_removed"] and event["citations"] == len(answer["citations"])
+    assert event["corpus_version"] == answer["corpus_version"] and event["total_ms"] > 0
+    text = log.read_text()
+    assert "Fictivelle" not in text and "trois axes du cadre" not in text
+
+
 def test_gradio_client_ask_then_feedback_read_back_from_the_database(server, tmp_path):
     from gradio_client import Client
 
@@ -83,7 +111,7 @@ def test_gradio_client_ask_then_feedback_read_back_from_the_database(server, tmp
         answer["id"], False, "Je voulais plus de détails", api_name="/feedback"
     )
     assert "enregistré" in message
-    with sqlite3.connect(home / "feedback.sqlite3") as db:
+    with sqlite3.connect(home / "records.sqlite3") as db:
         rows = db.execute(
             "SELECT question, useful, comment, mode, corpus_version, sources FROM feedback"
         ).fetchall()
@@ -118,7 +146,7 @@ def test_feedback_comments_lose_patient_data_and_exports_cannot_run_formulas(ser
     client.predict(answer["id"], False, comment, api_name="/feedback")
     formula = '=HYPERLINK("http://exemple.invalid","x")'
     client.predict(answer["id"], True, formula, api_name="/feedback")
-    with sqlite3.connect(home / "feedback.sqlite3") as db:
+    with sqlite3.connect(home / "records.sqlite3") as db:
         stored = [r[0] for r in db.execute("SELECT comment FROM feedback ORDER BY id")][-2:]
     for secret in [*identifiers, "DUPONT", "Marie"]:
         assert secret not in stored[0]
@@ -167,34 +195,11 @@ def test_follow_up_history_reads_the_text_of_gradio_message_parts():
 
 
 def test_csv_cells_that_start_like_formulas_are_neutralised():
-    from assistant.records.sqlite import csv_safe
+    from assistant.records.table import csv_safe
 
     for cell in ("=1+1", "+33 6", "-2", "@SUM(A1)", "\tx", "\rx"):
         assert csv_safe(cell) == "'" + cell
     assert csv_safe("Réponse utile") == "Réponse utile" and csv_safe(-2.5) == -2.5
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium not installed (.ci/run installs it)")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 def ask_in_page(page, question: str) -> None:
@@ -232,7 +237,7 @@ def test_browser_question_sources_passage_feedback_and_refusal(server, browser):
     assert trainer.get_by_text("rang BM25").is_visible()
     page.screenshot(path=str(ARTIFACTS / "trainer.png"), full_page=True)
     page.get_by_role("tab", name="Assistant").click()
-    with sqlite3.connect(home / "feedback.sqlite3") as db:
+    with sqlite3.connect(home / "records.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM feedback WHERE useful = 1").fetchone()[0] >= 1
 
     ask_in_page(page, "Qui est le président de la HAS ?")

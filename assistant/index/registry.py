@@ -25,6 +25,10 @@ class DocEntry:
     date: str | None = None
     url: str | None = None  # the document's link (a PDF's chunks add #page=N)
     pdf: bool = False
+    #: the data dir whose ingest added it ("" for the manifest's publications, which every
+    #: replica has): an ingest removes only documents of its own origin, never another
+    #: replica's uploads that it has no copy of
+    origin: str = ""
 
 
 class Hidden(NamedTuple):

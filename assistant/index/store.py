@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -92,6 +92,7 @@ class IngestReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)  # kept: added through another data dir
     embedded_chunks: int = 0
     kept_chunks: int = 0  # chunks of unchanged documents, left in place
     total_chunks: int = 0
@@ -269,9 +270,18 @@ class Index:
     # ---------------------------------------------------------------- writing
 
     def ingest(
-        self, docs: Sequence[Document], rebuild: bool = False, progress: Progress | None = None
+        self,
+        docs: Sequence[Document],
+        rebuild: bool = False,
+        progress: Progress | None = None,
+        origin: str = "",
+        shared: Collection[str] = (),
     ) -> IngestReport:
-        """Bring the index in line with ``docs`` (the whole corpus); see the module doc."""
+        """Bring the index in line with ``docs`` (the whole corpus of this data dir); see the
+        module doc. ``origin`` names this data dir: documents it adds are marked with it,
+        except the ``shared`` ones (the manifest's); documents that are not in ``docs`` are
+        removed only when they are of this origin or shared — another replica's uploads,
+        which this data dir has no copy of, stay."""
         started = time.perf_counter()
         report = IngestReport()
         wanted = self._unique(docs, report)
@@ -284,7 +294,13 @@ class Index:
         full = rebuild or info is None or info.chunker != self.chunker_id
         current = self.store.collection(info.collection) if info else None
         served = Registry.from_meta(current.metadata) if current else Registry()
-        self._plan(wanted, served.docs, full, report)
+        self._plan(wanted, served.docs, full, report, origin)
+        if full and report.elsewhere:  # a new collection holds only what this data dir has
+            report.warnings.append(
+                f"{len(report.elsewhere)} document(s) added through another data dir are not in "
+                f"the rebuilt index ({', '.join(report.elsewhere[:5])}): add them again there"
+            )
+            report.elsewhere = []
         if not full and current is not None:
             self._purge(current, served)
         if not full and not (report.added or report.changed or report.removed):
@@ -302,7 +318,8 @@ class Index:
         registry.hidden += [Hidden(d.doc_id, d.sha256, len(cs), now, False) for d, cs in chunked]
         self._commit(collection, registry, "building" if full else "ready")  # intent first
         report.embedded_chunks = self._write(collection, chunked, progress)
-        self._publish(registry, chunked, report.removed)
+        origins = {d.doc_id: "" if d.doc_id in shared else origin for d, _ in chunked}
+        self._publish(registry, chunked, report.removed, origins)
         self._commit(collection, registry, "ready")
         if full:
             self.store.set_active(collection.name)
@@ -330,7 +347,11 @@ class Index:
 
     @staticmethod
     def _plan(
-        wanted: dict[str, Document], indexed: dict[str, DocEntry], full: bool, report: IngestReport
+        wanted: dict[str, Document],
+        indexed: dict[str, DocEntry],
+        full: bool,
+        report: IngestReport,
+        origin: str,
     ) -> None:
         for doc_id, doc in wanted.items():
             if doc_id not in indexed:
@@ -339,7 +360,9 @@ class Index:
                 report.changed.append(doc_id)
             else:
                 report.unchanged.append(doc_id)
-        report.removed = sorted(set(indexed) - set(wanted))
+        gone = sorted(set(indexed) - set(wanted))
+        report.removed = [d for d in gone if indexed[d].origin in ("", origin)]
+        report.elsewhere = [d for d in gone if d not in report.removed]
 
     def _purge(self, collection: Any, registry: Registry) -> None:
         """Delete the records and side files of hidden versions: at once for versions never
@@ -368,7 +391,9 @@ class Index:
         )
 
     @staticmethod
-    def _publish(registry: Registry, chunked: Chunked, removed: list[str]) -> None:
+    def _publish(
+        registry: Registry, chunked: Chunked, removed: list[str], origins: dict[str, str]
+    ) -> None:
         """Serve the new versions; hide the versions they replace and removed documents."""
         written = {(d.doc_id, d.sha256) for d, _ in chunked}
         registry.hidden = [h for h in registry.hidden if (h.doc_id, h.sha) not in written]
@@ -380,7 +405,14 @@ class Index:
             meta = doc.meta
             url = meta.url or doc.source.resolve().as_uri()
             registry.docs[doc.doc_id] = DocEntry(
-                doc.sha256, len(chunks), meta.title, meta.doc_type, meta.date, url, doc.fmt == "pdf"
+                doc.sha256,
+                len(chunks),
+                meta.title,
+                meta.doc_type,
+                meta.date,
+                url,
+                doc.fmt == "pdf",
+                origins.get(doc.doc_id, ""),
             )
         for doc_id in removed:
             old = registry.docs.pop(doc_id)

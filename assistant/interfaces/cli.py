@@ -268,7 +268,14 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
     assistant = Assistant(_settings(ctx))
     bar, update = _progress_bar()
     with bar:
-        report = assistant.ingest(paths, rebuild=rebuild, progress=update)
+        report = assistant.ingest(
+            paths,
+            rebuild=rebuild,
+            progress=update,
+            on_wait=lambda holder: click.echo(
+                f"Un autre import est en cours ({holder}) : attente… / waiting for it", err=True
+            ),
+        )
     console = _console()
     for label, ids in (
         ("added", report.added),
@@ -277,6 +284,11 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], rebuild: bool) -> None:
         ("unchanged", report.unchanged),
     ):
         console.print(f"{label:>9}: {len(ids)}" + (f"  ({', '.join(ids)})" if ids else ""))
+    if report.elsewhere:
+        console.print(
+            f"     kept: {len(report.elsewhere)} added through another data dir "
+            f"({', '.join(report.elsewhere)})"
+        )
     if report.collection is None:
         console.print(
             f"Index up to date: {report.total_chunks} chunks, nothing embedded "
@@ -651,9 +663,11 @@ def feedback() -> None:
 @handle_errors
 def feedback_export(ctx: click.Context, target: Path) -> None:
     """Exporte les avis en CSV (question, réponse, sources, mode, modèle, version du corpus)."""
+    from assistant.records.database import open_records
     from assistant.records.feedback import FeedbackStore
 
-    count = FeedbackStore(_settings(ctx).feedback_db).export_csv(target)
+    settings = _settings(ctx)
+    count = FeedbackStore(open_records(settings.records_url, settings.home)).export_csv(target)
     click.echo(f"{count} avis exporté(s) dans {target}")
 
 
@@ -669,7 +683,9 @@ def audit() -> None:
 def audit_export(ctx: click.Context, target: Path) -> None:
     """Exporte le journal en CSV (date, version du corpus, mode, modèle, citations, score)."""
     from assistant.records.audit import AuditTrail
+    from assistant.records.database import open_records
 
     settings = _settings(ctx)
-    count = AuditTrail(settings.audit_db, settings.audit_retention_days).export_csv(target)
+    records = open_records(settings.records_url, settings.home)
+    count = AuditTrail(records, settings.audit_retention_days).export_csv(target)
     click.echo(f"{count} entrée(s) exportée(s) dans {target}")

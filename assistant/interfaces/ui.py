@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import queue
 import threading
@@ -31,6 +32,7 @@ from assistant.interfaces.render import (
     public_source,
     trainer_markdown,
 )
+from assistant.records.database import holder_name
 from assistant.records.feedback import FeedbackStore
 
 log = logging.getLogger("has_assistant.ui")
@@ -88,6 +90,45 @@ def message_text(content: Any) -> str:
 def _turns(history: list[dict[str, Any]]) -> list[Turn]:
     """Past questions of the chat (the assistant's rendered answers are not re-read)."""
     return [Turn(message_text(m.get("content"))) for m in history if m.get("role") == "user"]
+
+
+class HealthCheck:
+    """ASGI middleware answering ``GET /healthz`` before Gradio (no login needed): the index
+    (reachable, collection, corpus version, chunks) and the records database (reachable);
+    200 when both are, else 503. For load balancers and the compose file's health checks."""
+
+    def __init__(self, app: Any, assistant: Assistant) -> None:
+        self.app, self.assistant = app, assistant
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope.get("type") != "http" or scope.get("path") != "/healthz":
+            await self.app(scope, receive, send)
+            return
+        report = await asyncio.to_thread(health, self.assistant)
+        body = json.dumps(report).encode()
+        status = 200 if report["status"] == "ok" else 503
+        headers = [(b"content-type", b"application/json"), (b"cache-control", b"no-store")]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+def health(assistant: Assistant) -> dict[str, Any]:
+    """What ``/healthz`` reports (never raises: a failure is a field)."""
+    index: dict[str, Any] = {"reachable": False}
+    try:
+        info = assistant.index.info()
+        index = {
+            "reachable": info is not None,
+            "collection": info.collection if info else None,
+            "corpus_version": info.corpus_version if info else None,
+            "chunks": info.n_chunks if info else 0,
+        }
+    except Exception as exc:  # any failure of the store is "unreachable", with its kind
+        index["error"] = type(exc).__name__
+    database = {"reachable": assistant.records.ping()}
+    ok = index["reachable"] and database["reachable"]
+    return {"status": "ok" if ok else "unavailable", "replica": holder_name(),
+            "index": index, "database": database}  # fmt: skip
 
 
 class LoginRateLimit:
@@ -327,6 +368,14 @@ class ChatApp:
         verdict = "utile" if useful else "pas utile"
         return f"Merci : avis « {verdict} » enregistré (n° {row}).", ""
 
+    def index_summary(self) -> str:
+        documents = self.assistant.indexed_publications()  # reads the current version first
+        info = self.assistant.opened.info
+        return (
+            f"Index : {len(documents)} publication(s) — version {info.corpus_version}, "
+            f"embeddings {info.embedder}."
+        )
+
     def publications(self) -> list[list[Any]]:
         return [
             [p["title"], p["type"], p["date"], p["chunks"], public_source(p["url"])]
@@ -376,7 +425,6 @@ class ChatApp:
 def build_app(app: ChatApp) -> gr.Blocks:
     settings = app.assistant.settings
     modes = ["extractive", "llm"] if settings.llm_backend != "none" else ["extractive"]
-    info = app.assistant.opened.info
     with gr.Blocks(title="Assistant HAS — numérique et IA en santé") as demo:
         gr.Markdown(HEADER)
         last = gr.State(None)
@@ -404,18 +452,18 @@ def build_app(app: ChatApp) -> gr.Blocks:
             gr.Markdown("Comment la dernière réponse a été trouvée et vérifiée.")
             trainer = gr.Markdown(trainer_markdown(None), elem_id="trainer")
         with gr.Tab("Corpus"):
-            gr.Markdown(
-                f"Index : {info.n_docs} publication(s), {info.n_chunks} passages — "
-                f"version {info.corpus_version}, embeddings {info.embedder}."
-            )
+            # functions, not values: each page load shows the index as it is now (another
+            # replica may have added documents since this one started)
+            gr.Markdown(app.index_summary)
             table = gr.Dataframe(
-                app.publications(),
+                app.publications,
                 headers=["titre", "type", "date", "passages", "source"],
                 interactive=False,
                 wrap=True,
             )
             upload = gr.File(
                 label="Ajouter un document (PDF, HTML, Markdown, texte)",
+                elem_id="upload-file",
                 file_types=list(SUPPORTED_SUFFIXES),
             )
             add = gr.Button("Indexer ce document", elem_id="add-document")
@@ -450,17 +498,21 @@ def serve(assistant: Assistant, host: str, port: int, block: bool = True) -> gr.
     if auth:
         names = settings.admins.split(",") if settings.admins else [auth[0][0]]
         admins = {n.strip() for n in names if n.strip()}
-    feedback = FeedbackStore(settings.feedback_db)
+    log_to_stderr()
+    feedback = FeedbackStore(assistant.records)
     demo = build_app(ChatApp(assistant, feedback, admins))
     # a bounded queue: beyond it a request is refused at once (busy, retry) instead of waiting
     demo.queue(default_concurrency_limit=settings.max_concurrency, max_size=settings.max_queue)
     guard = LoginGuard(auth, settings.login_max_failures, lock_s=settings.login_lock_s)
+    middleware = [Middleware(HealthCheck, assistant=assistant)]
+    if auth:
+        middleware.append(Middleware(LoginRateLimit, guard=guard))
     demo.launch(
         server_name=host,
         server_port=port,
         max_file_size=f"{settings.max_upload_mb}mb",  # refused while it streams in
         auth=guard.gradio_auth() if auth else None,
-        app_kwargs={"middleware": [Middleware(LoginRateLimit, guard=guard)]} if auth else None,
+        app_kwargs={"middleware": middleware},
         css=CSS,
         prevent_thread_lock=not block,
         show_error=False,
@@ -468,3 +520,15 @@ def serve(assistant: Assistant, host: str, port: int, block: bool = True) -> gr.
         footer_links=["api"],
     )
     return demo
+
+
+def log_to_stderr() -> None:
+    """The server's own log lines (one JSON line per answer, warnings, tracebacks) on stderr,
+    without turning on every library's INFO logs."""
+    logger = logging.getLogger("assistant")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False

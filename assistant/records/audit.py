@@ -5,66 +5,63 @@ Rows older than ``HAS_ASSISTANT_AUDIT_RETENTION_DAYS`` are deleted as new ones a
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from assistant.answer.privacy import redact
 from assistant.contract import Answer
-from assistant.records.feedback import grounding_score, sources_of
-from assistant.records.sqlite import SQLiteTable
+from assistant.records.database import Database
+from assistant.records.feedback import grounding_score, now_utc, sources_of
+from assistant.records.table import RecordTable
 
 
-class AuditTrail(SQLiteTable):
-    table = "audit"
-    columns = (
-        "id",
-        "created_at",
-        "answer_id",
-        "question",
-        "answer",
-        "refused",
-        "refusal_reason",
-        "sources",
-        "grounding_score",
-        "mode",
-        "model",
-        "corpus_version",
-        "privacy_detected",
-        "total_ms",
+def log_line(answer: Answer, replica: str) -> str:
+    """One JSON line per answer for the server log: what operations need (mode, refusal,
+    verification, time, corpus version), never the question, the answer or patient data."""
+    return json.dumps(
+        {
+            "event": "answer",
+            "answer_id": answer.id,
+            "replica": replica,
+            "mode": answer.mode,
+            "model": answer.model,
+            "refused": answer.refused,
+            "refusal_reason": answer.refusal_reason,
+            "citations": len(answer.citations),
+            "grounding_score": grounding_score(answer),
+            "total_ms": round(answer.timings_ms.get("total", 0.0), 1),
+            "corpus_version": answer.corpus_version,
+            "patient_data_removed": bool(answer.privacy and answer.privacy.detected),
+        }
     )
-    schema = """
-    CREATE TABLE IF NOT EXISTS audit (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, answer_id TEXT,
-        question TEXT NOT NULL, answer TEXT NOT NULL, refused INTEGER NOT NULL,
-        refusal_reason TEXT, sources TEXT NOT NULL, grounding_score REAL, mode TEXT,
-        model TEXT, corpus_version TEXT, privacy_detected TEXT, total_ms REAL)
-    """
 
-    def __init__(self, path: Any, retention_days: int = 365) -> None:
-        super().__init__(path)
+
+class AuditTrail(RecordTable):
+    name = "audit"
+
+    def __init__(self, db: Database, retention_days: int = 365) -> None:
+        super().__init__(db)
         self.retention_days = retention_days
 
     def record(self, answer: Answer) -> int:
-        """Store one answer object (its question is already redacted); purge old rows."""
-        now = datetime.now(UTC)
+        """Store one answer (its question is already redacted); purge rows past retention."""
         row_id = self.insert(
-            (
-                now.isoformat(timespec="seconds"),
-                answer.id,
-                redact(answer.question).text,  # already redacted; checked again
-                answer.answer,
-                int(answer.refused),
-                answer.refusal_reason,
-                sources_of(answer),
-                grounding_score(answer),
-                answer.mode,
-                answer.model,
-                answer.corpus_version,
-                ",".join(answer.privacy.detected if answer.privacy else []),
-                answer.timings_ms.get("total"),
-            )
+            {
+                "created_at": now_utc(),
+                "answer_id": answer.id,
+                "question": redact(answer.question).text,  # already redacted; checked again
+                "answer": answer.answer,
+                "refused": int(answer.refused),
+                "refusal_reason": answer.refusal_reason,
+                "sources": sources_of(answer),
+                "grounding_score": grounding_score(answer),
+                "mode": answer.mode,
+                "model": answer.model,
+                "corpus_version": answer.corpus_version,
+                "privacy_detected": ",".join(answer.privacy.detected if answer.privacy else []),
+                "total_ms": answer.timings_ms.get("total"),
+            }
         )
-        cutoff = (now - timedelta(days=self.retention_days)).isoformat(timespec="seconds")
-        with self._lock, self._connect() as db:
-            db.execute("DELETE FROM audit WHERE created_at < ?", (cutoff,))
+        cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
+        self.delete_before(cutoff.isoformat(timespec="seconds"))
         return row_id

@@ -1,4 +1,4 @@
-"""Feedback on answers (useful / not useful, optional comment), stored in SQLite.
+"""Feedback on answers (useful / not useful, optional comment), in the records database.
 
 One row per feedback, with what is needed to review it later: the question, the answer, its
 sources, the mode and model, and the corpus version. ``export_csv`` writes them for the
@@ -11,23 +11,7 @@ from datetime import UTC, datetime
 
 from assistant.answer.privacy import redact
 from assistant.contract import Answer
-from assistant.records.sqlite import SQLiteTable
-
-COLUMNS = (
-    "id",
-    "created_at",
-    "answer_id",
-    "useful",
-    "comment",
-    "question",
-    "answer",
-    "sources",
-    "mode",
-    "model",
-    "corpus_version",
-    "refusal_reason",
-    "grounding_score",
-)
+from assistant.records.table import RecordTable
 
 
 def sources_of(answer: Answer) -> str:
@@ -43,33 +27,29 @@ def grounding_score(answer: Answer) -> float:
     return round(answer.grounding.score, 4)
 
 
-class FeedbackStore(SQLiteTable):
-    table = "feedback"
-    columns = COLUMNS
-    schema = """
-    CREATE TABLE IF NOT EXISTS feedback (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, answer_id TEXT,
-        useful INTEGER NOT NULL, comment TEXT, question TEXT NOT NULL, answer TEXT NOT NULL,
-        sources TEXT NOT NULL, mode TEXT, model TEXT, corpus_version TEXT,
-        refusal_reason TEXT, grounding_score REAL)
-    """
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class FeedbackStore(RecordTable):
+    name = "feedback"
 
     def add(self, answer: Answer, useful: bool, comment: str = "") -> int:
         """Store feedback on an answer; the comment and the question go through the
         patient-data guard first."""
         return self.insert(
-            (
-                datetime.now(UTC).isoformat(timespec="seconds"),
-                answer.id,
-                int(useful),
-                redact(comment.strip()[:2000]).text,  # typed freely: the guard first
-                redact(answer.question).text,
-                answer.answer,
-                sources_of(answer),
-                answer.mode,
-                answer.model,
-                answer.corpus_version,
-                answer.refusal_reason,
-                grounding_score(answer),
-            )
+            {
+                "created_at": now_utc(),
+                "answer_id": answer.id,
+                "useful": int(useful),
+                "comment": redact(comment.strip()[:2000]).text,  # typed freely: the guard first
+                "question": redact(answer.question).text,
+                "answer": answer.answer,
+                "sources": sources_of(answer),
+                "mode": answer.mode,
+                "model": answer.model,
+                "corpus_version": answer.corpus_version,
+                "refusal_reason": answer.refusal_reason,
+                "grounding_score": grounding_score(answer),
+            }
         )
