@@ -652,6 +652,15 @@ def _print_eval(console: Console, outcome: Any) -> None:
         console.print("[bold green]PASSED[/] no threshold crossed")
 
 
+def _export(ctx: click.Context, table: str, target: Path) -> int:
+    """One table of the records database to CSV; returns the number of rows."""
+    from assistant.records.database import open_records
+    from assistant.records.table import RecordTable
+
+    settings = _settings(ctx)
+    return RecordTable(open_records(settings.records_url, settings.home), table).export_csv(target)
+
+
 @main.group()
 def feedback() -> None:
     """Avis des utilisateurs sur les réponses."""
@@ -663,11 +672,7 @@ def feedback() -> None:
 @handle_errors
 def feedback_export(ctx: click.Context, target: Path) -> None:
     """Exporte les avis en CSV (question, réponse, sources, mode, modèle, version du corpus)."""
-    from assistant.records.database import open_records
-    from assistant.records.feedback import FeedbackStore
-
-    settings = _settings(ctx)
-    count = FeedbackStore(open_records(settings.records_url, settings.home)).export_csv(target)
+    count = _export(ctx, "feedback", target)
     click.echo(f"{count} avis exporté(s) dans {target}")
 
 
@@ -682,10 +687,5 @@ def audit() -> None:
 @handle_errors
 def audit_export(ctx: click.Context, target: Path) -> None:
     """Exporte le journal en CSV (date, version du corpus, mode, modèle, citations, score)."""
-    from assistant.records.audit import AuditTrail
-    from assistant.records.database import open_records
-
-    settings = _settings(ctx)
-    records = open_records(settings.records_url, settings.home)
-    count = AuditTrail(records, settings.audit_retention_days).export_csv(target)
+    count = _export(ctx, "audit", target)
     click.echo(f"{count} entrée(s) exportée(s) dans {target}")

@@ -17,9 +17,9 @@ class RecordTable:
 
     name: str = ""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, name: str | None = None) -> None:
         self.db = db
-        self.table: Table = db.table(self.name)
+        self.table: Table = db.table(name or self.name)
 
     @property
     def columns(self) -> list[str]:
