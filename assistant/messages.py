@@ -1,4 +1,5 @@
-"""User-facing texts of refusals, notices and the chat's answer frame, in French and English."""
+"""Every user-facing text: refusals, notices, the chat's answer frame and statuses, LLM failures
+(French, with English where a reader may not read French)."""
 
 from __future__ import annotations
 
@@ -119,3 +120,54 @@ def part_unanswered(part: str, language: str) -> str:
     if language == "en":
         return f"The indexed documents do not answer this part of the question: « {part} »."
     return f"Les documents indexés ne répondent pas à cette partie de la question : « {part} »."
+
+
+# --------------------------------------------------------------------------- the chat
+
+SEARCHING = "⏳ Recherche dans les publications…"
+BUSY = (
+    "⏳ Une question de cette session est déjà en cours : réessayez dans un instant. / "
+    "A question of this session is still running: retry in a moment."
+)
+ASK_FIRST = "Posez d'abord une question."
+ADMIN_ONLY_UPLOAD = "Seul un administrateur peut ajouter des documents."
+CHOOSE_FILE = "Choisissez d'abord un fichier."
+CHECKING_UPLOAD = "Vérification et indexation…"
+
+
+def error(message: str) -> str:
+    return f"Erreur : {message}"
+
+
+def internal_error(kind: str) -> str:
+    """Any unexpected failure of an answer: the user gets this, the log the traceback."""
+    return (
+        f"erreur interne ({kind}) : la réponse n'a pas pu être produite ; le détail est dans "
+        "le journal du serveur"
+    )
+
+
+def feedback_saved(useful: bool, row: int) -> str:
+    return f"Merci : avis « {'utile' if useful else 'pas utile'} » enregistré (n° {row})."
+
+
+def upload_done(added: int, changed: int, chunks: int) -> str:
+    return f"✅ Indexé : {added} ajouté(s), {changed} modifié(s), {chunks} passage(s) calculé(s)."
+
+
+def unknown_answer(answer_id: str) -> str:
+    return f"réponse inconnue ou trop ancienne : {answer_id}"
+
+
+# --------------------------------------------------------------------------- LLM failures
+
+
+def llm_failure(kind: str, detail: str = "", timeout_s: float = 0.0, where: str = "") -> str:
+    """Why an LLM answer was not used: ``kind`` is key, timeout, unreachable or error."""
+    if kind == "key":
+        return "le serveur LLM a refusé la clé d'API (401/403) / the LLM server rejected the key"
+    if kind == "timeout":
+        return f"pas de réponse du LLM en {timeout_s:.0f} s / no answer from the LLM in time"
+    if kind == "unreachable":
+        return f"LLM injoignable ({where or 'local'}) / LLM unreachable: {detail}"
+    return f"erreur du LLM / LLM error: {detail}"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
+from assistant import messages as texts
 from assistant.answer.conversation import Turn
 from assistant.answer.grounding import (
     AnswerSentence,
@@ -44,12 +45,12 @@ def describe_failure(exc: BaseException, base_url: str | None, timeout: float) -
     name = type(exc).__name__
     text = str(exc).splitlines()[0][:200] if str(exc) else name
     if "Authentication" in name or "401" in text or "403" in text:
-        return "le serveur LLM a refusé la clé d'API (401/403) / the LLM server rejected the key"
+        return texts.llm_failure("key")
     if "Timeout" in name or "timed out" in text.lower():
-        return f"pas de réponse du LLM en {timeout:.0f} s / no answer from the LLM in time"
+        return texts.llm_failure("timeout", timeout_s=timeout)
     if "Connect" in name or "connection" in text.lower():
-        return f"LLM injoignable ({base_url or 'local'}) / LLM unreachable: {text}"
-    return f"erreur du LLM / LLM error: {name}: {text}"
+        return texts.llm_failure("unreachable", text, where=base_url or "")
+    return texts.llm_failure("error", f"{name}: {text}")
 
 
 @dataclass

@@ -21,6 +21,7 @@ from typing import Any
 import gradio as gr
 from starlette.middleware import Middleware
 
+from assistant import messages as texts
 from assistant.answer.conversation import Turn
 from assistant.app import Assistant
 from assistant.contract import Answer
@@ -166,12 +167,6 @@ class LoginRateLimit:
         self.guard.address_result(address, bool(status) and status[0] < 400)
 
 
-BUSY = (
-    "⏳ Une question de cette session est déjà en cours : réessayez dans un instant. / "
-    "A question of this session is still running: retry in a moment."
-)
-
-
 class SessionSlots:
     """At most ``limit`` requests at once per user (or per browser session without login):
     one client cannot fill the queue that every other user waits in."""
@@ -303,7 +298,7 @@ class ChatApp:
         """Stream one exchange (at most ``max_per_session`` at once per user or session)."""
         key = self.slots.key(request)
         if not self.slots.acquire(key):
-            busy = {"role": "assistant", "content": BUSY}
+            busy = {"role": "assistant", "content": texts.BUSY}
             yield [*history, {"role": "user", "content": message}, busy], "", *[gr.skip()] * 3
             return
         try:
@@ -316,7 +311,7 @@ class ChatApp:
     ) -> Iterator[tuple[list[dict[str, Any]], str, Any, Any, Any]]:
         """Stream one exchange: a waiting line, the LLM draft if any, then the checked answer."""
         history = [*history, {"role": "user", "content": message}]
-        waiting = {"role": "assistant", "content": "⏳ Recherche dans les publications…"}
+        waiting = {"role": "assistant", "content": texts.SEARCHING}
         yield [*history, waiting], "", gr.skip(), gr.skip(), ""
         tokens: queue.Queue[str] = queue.Queue()
         result: dict[str, Any] = {}
@@ -330,10 +325,7 @@ class ChatApp:
                 result["error"] = str(exc)
             except Exception as exc:  # any failure: a message for the user, the trace in the log
                 log.exception("the answer failed")
-                result["error"] = (
-                    f"erreur interne ({type(exc).__name__}) : la réponse n'a pas pu être "
-                    "produite ; le détail est dans le journal du serveur"
-                )
+                result["error"] = texts.internal_error(type(exc).__name__)
 
         worker = threading.Thread(target=run, daemon=True)
         worker.start()
@@ -352,7 +344,7 @@ class ChatApp:
             )
         worker.join()
         if "error" in result:
-            reply = {"role": "assistant", "content": f"Erreur : {result['error']}"}
+            reply = {"role": "assistant", "content": texts.error(result["error"])}
             yield [*history, reply], "", gr.skip(), gr.skip(), gr.skip()
             return
         answer = self._remember(result["answer"])
@@ -363,10 +355,9 @@ class ChatApp:
 
     def give_feedback(self, answer: Answer | None, comment: str, useful: bool) -> tuple[str, str]:
         if answer is None:
-            return "Posez d'abord une question.", comment
+            return texts.ASK_FIRST, comment
         row = self.feedback.add(answer, useful, comment or "")
-        verdict = "utile" if useful else "pas utile"
-        return f"Merci : avis « {verdict} » enregistré (n° {row}).", ""
+        return texts.feedback_saved(useful, row), ""
 
     def index_summary(self) -> str:
         documents = self.assistant.indexed_publications()  # reads the current version first
@@ -389,26 +380,24 @@ class ChatApp:
         progress: gr.Progress = gr.Progress(),  # noqa: B008 - Gradio's idiom: it injects it
     ) -> tuple[str, list[list[Any]]]:
         if self.admins is not None and getattr(request, "username", None) not in self.admins:
-            return "Seul un administrateur peut ajouter des documents.", self.publications()
+            return texts.ADMIN_ONLY_UPLOAD, self.publications()
         if not file:
-            return "Choisissez d'abord un fichier.", self.publications()
-        progress(0.1, desc="Vérification et indexation…")
+            return texts.CHOOSE_FILE, self.publications()
+        progress(0.1, desc=texts.CHECKING_UPLOAD)
         try:
             report = self.assistant.add_upload(Path(file), Path(file).name)
         except AssistantError as exc:
             return f"❌ {exc}", self.publications()
         progress(1.0)
-        return (
-            f"✅ Indexé : {len(report.added)} ajouté(s), {len(report.changed)} modifié(s), "
-            f"{report.embedded_chunks} passage(s) calculé(s)."
-        ), self.publications()
+        done = texts.upload_done(len(report.added), len(report.changed), report.embedded_chunks)
+        return done, self.publications()
 
     def ask_api(self, question: str, request: gr.Request | None = None) -> dict[str, Any]:
         """API endpoint /ask: a question in, the answer object out ("busy, retry" when this
         user or session already has ``max_per_session`` questions running)."""
         key = self.slots.key(request)
         if not self.slots.acquire(key):
-            raise gr.Error(BUSY)
+            raise gr.Error(texts.BUSY)
         try:
             return self._remember(self.assistant.ask(question)).to_json()
         finally:
@@ -418,7 +407,7 @@ class ChatApp:
         """API endpoint /feedback: feedback on a recent answer, by its id."""
         answer = self.recent.get(answer_id)
         if answer is None:
-            raise gr.Error(f"réponse inconnue ou trop ancienne : {answer_id}")
+            raise gr.Error(texts.unknown_answer(answer_id))
         return self.give_feedback(answer, comment, useful)[0]
 
 
