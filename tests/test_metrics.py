@@ -197,7 +197,8 @@ def test_gold_sources_are_read_and_validated(tmp_path: Path):
 
 
 def test_gate_fails_on_an_undefined_answer_metric_and_refuses_bad_bounds(tmp_path: Path):
-    from assistant.evaluation.harness import check_thresholds, load_sets, load_thresholds
+    from assistant.evaluation.gate import check_thresholds, load_thresholds
+    from assistant.evaluation.harness import load_sets
 
     values = {"n.answerable": 3, "citations.recall": None, "refusals.recall": None}
     results = {"systems": {"assistant": {"aggregates": {"s": values | {"retrieval.mrr": 0.5}}}}}
@@ -218,7 +219,7 @@ def test_gate_fails_on_an_undefined_answer_metric_and_refuses_bad_bounds(tmp_pat
 
 
 def test_compare_matches_the_same_questions_and_says_what_it_could_not_compare():
-    from assistant.evaluation.harness import compare
+    from assistant.evaluation.gate import compare
 
     def run(question: str, facts: float, corpus: str) -> dict:
         row = {"set": "s", "id": "q1", "question": question, "refusal_ok": True}
@@ -312,7 +313,7 @@ def test_support_pairs_are_read_and_a_malformed_pair_is_named(tmp_path: Path):
 
 
 def test_per_variant_rows_count_a_refused_answerable_question_as_wrong():
-    from assistant.evaluation.harness import by_variant
+    from assistant.evaluation.scoring import by_variant
 
     rows = [
         {"kind": "unanswerable", "variant": "near_miss_count", "lang": "fr",
