@@ -21,7 +21,6 @@ from functools import cache
 from typing import Literal
 
 from assistant.answer.lexicon import (
-    EN_FR,
     STOP_WORDS,
     Word,
     content_words,
@@ -29,6 +28,7 @@ from assistant.answer.lexicon import (
     is_verbal,
     matches,
 )
+from assistant.glossary import EN_FR
 from assistant.text import (
     ANAPHOR,
     normalize_for_match,

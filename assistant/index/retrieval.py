@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from assistant.answer.lexicon import french_glosses
+from assistant.glossary import french_glosses
 from assistant.index.view import OpenIndex, View
 from assistant.ingest.chunking import Chunk
 from assistant.text import detect_language
