@@ -224,7 +224,8 @@ class Assistant:
         answer = self._answer(question, history, mode, on_token)
         if self.audit is not None:
             self.audit.record(answer)
-        answers_log.info(log_line(answer, holder_name()))
+        if answers_log.isEnabledFor(logging.INFO):  # the server's log; the CLI keeps quiet
+            answers_log.info(log_line(answer, holder_name()))
         return answer
 
     def _answer(

@@ -35,7 +35,9 @@ def check_upload(source: Path, name: str, max_mb: int) -> None:
         raise AssistantError(
             f"{name}: fichier trop volumineux ({size / 2**20:.1f} Mio)", f"limite : {max_mb} Mio"
         )
-    if suffix == ".pdf" and not looks_like_pdf(source.read_bytes()[:1024]):
+    with source.open("rb") as fh:
+        head = fh.read(1024)  # not the whole file: it may be 50 MB
+    if suffix == ".pdf" and not looks_like_pdf(head):
         raise AssistantError(f"{name}: ce n'est pas un PDF (contenu)", "vérifiez le fichier")
 
 

@@ -11,8 +11,7 @@ from datetime import UTC, datetime, timedelta
 from assistant.answer.privacy import redact
 from assistant.contract import Answer
 from assistant.records.database import Database
-from assistant.records.feedback import grounding_score, now_utc, sources_of
-from assistant.records.table import RecordTable
+from assistant.records.table import RecordTable, grounding_score, now_utc, sources_of
 
 
 def log_line(answer: Answer, replica: str) -> str:

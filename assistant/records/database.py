@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,8 +25,12 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    func,
+    insert,
+    select,
     text,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.errors import AssistantError, ConfigError, optional_import
@@ -82,8 +87,14 @@ class Database:
         if path is None:
             yield
             return
-        with _file_lock(path.with_name(path.name + ".migrate.lock"), wait_s=120):
-            yield
+        try:
+            with _file_lock(path.with_name(path.name + ".migrate.lock"), wait_s=120):
+                yield
+        except _Busy as busy:
+            raise ConfigError(
+                f"the records database is being migrated by {busy.holder} for over 2 minutes",
+                "check that process, then start again",
+            ) from None
 
     def ping(self) -> bool:
         """Is the database reachable now?"""
@@ -101,8 +112,11 @@ class Database:
         lock dies with its process (PostgreSQL session lock, or an OS file lock)."""
         if self.sqlite_path is not None:
             path = self.sqlite_path.with_name(self.sqlite_path.name + ".ingest.lock")
-            with _file_lock(path, wait_s, on_wait):
-                yield
+            try:
+                with _file_lock(path, wait_s, on_wait):
+                    yield
+            except _Busy as busy:
+                raise IngestBusyError(busy.holder) from None
             return
         with self.engine.connect() as connection:
             connection.execute(
@@ -110,17 +124,20 @@ class Database:
                 {"name": holder_name()},
             )
             connection.commit()
-            deadline, told = time.monotonic() + wait_s, False
-            while not connection.execute(
-                text("SELECT pg_try_advisory_lock(:k)"), {"k": _INGEST_KEY}
-            ).scalar():
-                holder = self._ingest_holder(connection)
-                if time.monotonic() > deadline:
-                    raise IngestBusyError(holder)
-                if on_wait and not told:
-                    on_wait(holder)
-                    told = True
-                time.sleep(0.5)
+            try:
+                _wait_for(
+                    lambda: bool(
+                        connection.execute(
+                            text("SELECT pg_try_advisory_lock(:k)"), {"k": _INGEST_KEY}
+                        ).scalar()
+                    ),
+                    lambda: self._ingest_holder(connection),
+                    wait_s,
+                    on_wait,
+                    poll_s=0.5,
+                )
+            except _Busy as busy:
+                raise IngestBusyError(busy.holder) from None
             try:
                 yield
             finally:
@@ -185,26 +202,53 @@ def database(url: str) -> Database:
     return Database(url)
 
 
+class _Busy(Exception):
+    """A lock still held by ``holder`` after the wait."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(holder)
+        self.holder = holder
+
+
+def _wait_for(
+    try_lock: Callable[[], bool],
+    holder: Callable[[], str],
+    wait_s: float,
+    on_wait: WaitNotice | None,
+    poll_s: float,
+) -> None:
+    """Try ``try_lock`` until it succeeds; tell ``on_wait`` once who holds the lock; raise
+    :class:`_Busy` after ``wait_s``."""
+    deadline, told = time.monotonic() + wait_s, False
+    while not try_lock():
+        who = holder()
+        if time.monotonic() > deadline:
+            raise _Busy(who)
+        if on_wait and not told:
+            on_wait(who)
+            told = True
+        time.sleep(poll_s)
+
+
 @contextmanager
 def _file_lock(path: Path, wait_s: float, on_wait: WaitNotice | None = None) -> Iterator[IO[str]]:
     """An exclusive OS lock on ``path`` (released when the process dies), its holder written
     in the file; waits up to ``wait_s``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    deadline, told = time.monotonic() + wait_s, False
     with path.open("a+", encoding="utf-8") as fh:
-        while True:
+
+        def try_lock() -> bool:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                return True
             except BlockingIOError:
-                fh.seek(0)
-                holder = fh.read().strip() or "another process"
-                if time.monotonic() > deadline:
-                    raise IngestBusyError(holder) from None
-                if on_wait and not told:
-                    on_wait(holder)
-                    told = True
-                time.sleep(0.2)
+                return False
+
+        def holder() -> str:
+            fh.seek(0)
+            return fh.read().strip() or "another process"
+
+        _wait_for(try_lock, holder, wait_s, on_wait, poll_s=0.2)
         fh.seek(0)
         fh.truncate()
         fh.write(f"{holder_name()} since {time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
@@ -219,8 +263,6 @@ def _file_lock(path: Path, wait_s: float, on_wait: WaitNotice | None = None) -> 
 
 def _public(url: str) -> str:
     """The URL without its password (never shown nor logged)."""
-    from sqlalchemy.engine import make_url
-
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # a malformed URL: show only its scheme
@@ -234,10 +276,6 @@ def import_legacy(db: Database, home: Path) -> list[str]:
     """Rows of an earlier version's ``feedback.sqlite3`` / ``audit.sqlite3`` in ``home``,
     copied once into ``db`` (when its table is still empty); each old file is then renamed
     ``*.imported``, never deleted. Returns the tables imported."""
-    import sqlite3
-
-    from sqlalchemy import func, insert, select
-
     done = []
     for name in LEGACY:
         old = home / f"{name}.sqlite3"

@@ -6,29 +6,9 @@ quality team (``has-assistant feedback export``)."""
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-
 from assistant.answer.privacy import redact
 from assistant.contract import Answer
-from assistant.records.table import RecordTable
-
-
-def sources_of(answer: Answer) -> str:
-    """The cited sources of an answer, as compact JSON."""
-    keys = {"n", "doc_id", "title", "url", "page", "section"}
-    return json.dumps(
-        [c.model_dump(mode="json", include=keys) for c in answer.citations], ensure_ascii=False
-    )
-
-
-def grounding_score(answer: Answer) -> float:
-    """The share of the answer's sentences supported by their source (as in its JSON)."""
-    return round(answer.grounding.score, 4)
-
-
-def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+from assistant.records.table import RecordTable, grounding_score, now_utc, sources_of
 
 
 class FeedbackStore(RecordTable):

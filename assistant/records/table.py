@@ -1,14 +1,18 @@
-"""One table of the records database: insert, read back in order, export as CSV."""
+"""One table of the records database: insert, read back in order, export as CSV; and the
+columns both tables take from an answer."""
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Table, delete, insert, select
 
+from assistant.contract import Answer
 from assistant.records.database import Database
 
 
@@ -51,6 +55,23 @@ class RecordTable:
             writer.writeheader()
             writer.writerows(rows)
         return len(rows)
+
+
+def sources_of(answer: Answer) -> str:
+    """The cited sources of an answer, as compact JSON."""
+    keys = {"n", "doc_id", "title", "url", "page", "section"}
+    return json.dumps(
+        [c.model_dump(mode="json", include=keys) for c in answer.citations], ensure_ascii=False
+    )
+
+
+def grounding_score(answer: Answer) -> float:
+    """The share of the answer's sentences supported by their source (as in its JSON)."""
+    return round(answer.grounding.score, 4)
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
